@@ -1,0 +1,35 @@
+"""The web front of the archive: a search page, article pages and a JSON API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from indexer.archive import Archive
+from indexer.config import Settings
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``test_config`` may set ``ARCHIVE_HOME`` and ``ARCHIVE_DATABASE_URL``."""
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.from_mapping(
+        ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME"),
+        ARCHIVE_DATABASE_URL=os.environ.get("ARCHIVE_DATABASE_URL"),
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    keys = ("ARCHIVE_HOME", "ARCHIVE_DATABASE_URL")
+    settings = Settings.from_env({k: str(app.config[k]) for k in keys if app.config.get(k)})
+    app.json.ensure_ascii = False
+    app.extensions["archive"] = Archive(settings)
+
+    from archive import views
+
+    app.register_blueprint(views.bp)
+    views.register_error_pages(app)
+    return app

@@ -1,0 +1,1 @@
+"""The archive's data side: articles in a database, a Sudachi-tokenized Whoosh index, search."""

@@ -1,0 +1,254 @@
+"""Japanese text analysis for the index: Sudachi morphemes and character bigrams.
+
+Two analyzers feed the index:
+
+* the **morphological** analyzer (:func:`morph_analyzer`) runs SudachiPy in
+  search mode, the way elasticsearch-sudachi does: every C unit (the longest
+  word, 関西国際空港) is indexed together with its A units (関西, 国際, 空港) on the
+  position grid, and a query is analyzed into A units only, so 空港 finds
+  関西国際空港 and a phrase still lines up;
+* the **bigram** analyzer (:func:`bigram_analyzer`) cuts the folded text into
+  overlapping character pairs, which finds substrings that cross a word's
+  split (東京都 inside 東京都庁).
+
+Whoosh pickles analyzers into the index, so the classes here hold only plain
+configuration and create Sudachi objects lazily, one tokenizer per thread.
+Changing what they emit changes the index format: bump ``ANALYZER_VERSION``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+
+from sudachipy import Dictionary, SplitMode
+from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+
+from indexer.variants import fold_variants
+
+ANALYZER_VERSION = "2"
+
+# Parts of speech that never decide whether an article matches: with particles
+# and auxiliaries kept, an OR query matches nearly every document.
+STOP_PARTS_OF_SPEECH = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
+
+# Sudachi refuses input over 49,149 UTF-8 bytes; stay well below.
+_MAX_CHUNK_BYTES = 30_000
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+_dictionary: Dictionary | None = None
+_dictionary_lock = threading.Lock()
+_local = threading.local()
+
+
+def dictionary_version() -> str:
+    """Name and version of the Sudachi dictionary the analyzer uses."""
+    return f"sudachidict_core {metadata.version('sudachidict_core')}"
+
+
+def sudachi_version() -> str:
+    return f"sudachipy {metadata.version('sudachipy')}"
+
+
+def _sudachi():
+    """This thread's Sudachi tokenizer over the process-wide dictionary."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        global _dictionary
+        with _dictionary_lock:
+            if _dictionary is None:
+                _dictionary = Dictionary(dict="core")
+        tokenizer = _local.tokenizer = _dictionary.tokenizer(SplitMode.C)
+    return tokenizer
+
+
+def sentence_chunks(text: str, max_bytes: int = _MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into pieces Sudachi accepts, at sentence ends where possible.
+
+    Yields ``(offset, piece)`` pairs; ``offset`` is the piece's start in ``text``.
+    """
+    start = 0
+    # A character takes at most 4 UTF-8 bytes, so this many always fit.
+    safe_chars = max_bytes // 4
+    while start < len(text):
+        end = start + safe_chars
+        if end >= len(text):
+            yield start, text[start:]
+            return
+        window = text[start:end]
+        cut = None
+        for match in _SENTENCE_END.finditer(window):
+            cut = match.end()
+        if cut is None or cut < safe_chars // 4:
+            cut = safe_chars
+        yield start, text[start : start + cut]
+        start += cut
+
+
+@dataclass(frozen=True)
+class Morpheme:
+    """One word Sudachi found: its normalized text and where it stands."""
+
+    text: str
+    start: int
+    end: int
+    part_of_speech: str
+    units: tuple[Morpheme, ...] = ()
+
+
+def morphemes(text: str) -> Iterator[Morpheme]:
+    """The content words of ``text`` in C mode, each with its A units.
+
+    Old and variant kanji are folded first (one character for one, so offsets
+    hold); particles, auxiliaries, punctuation and spaces are skipped.
+    """
+    tokenizer = _sudachi()
+    folded = fold_variants(text)
+    for offset, piece in sentence_chunks(folded):
+        for m in tokenizer.tokenize(piece):
+            pos = m.part_of_speech()[0]
+            if pos in STOP_PARTS_OF_SPEECH:
+                continue
+            units = tuple(
+                Morpheme(a.normalized_form(), offset + a.begin(), offset + a.end(), pos)
+                for a in m.split(SplitMode.A)
+                if a.part_of_speech()[0] not in STOP_PARTS_OF_SPEECH
+            )
+            if len(units) < 2:
+                units = ()
+            yield Morpheme(m.normalized_form(), offset + m.begin(), offset + m.end(), pos, units)
+
+
+class SudachiTokenizer(Tokenizer):
+    """Whoosh tokenizer on SudachiPy in search mode.
+
+    At index time a compound is emitted at position p and its A units at
+    p…p+k−1, the next word at p+k.  At query time (``mode="query"``) only A
+    units are emitted, on consecutive positions, so phrases match the grid.
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for word in morphemes(value):
+            grid = word.units or (word,)
+            emitted = grid if mode == "query" else ((word, *word.units) if word.units else grid)
+            for index, unit in enumerate(emitted):
+                token.text = unit.text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[unit.start : unit.end]
+                if positions:
+                    # The compound shares the first unit's position.
+                    token.pos = pos + max(0, index - (len(emitted) - len(grid)))
+                if chars:
+                    token.startchar = start_char + unit.start
+                    token.endchar = start_char + unit.end
+                yield token
+            pos += len(grid)
+
+
+def normalize_for_grams(text: str) -> str:
+    """Fold width, case and kanji variants: the text the bigram field sees."""
+    return fold_variants(unicodedata.normalize("NFKC", text)).lower()
+
+
+_GRAM_RUN = re.compile(r"[a-z0-9]+|[^\W_a-z0-9]+")
+
+
+def gram_runs(text: str) -> Iterator[str]:
+    """Runs of letters and digits in normalized text, ASCII words apart from the rest."""
+    for match in _GRAM_RUN.finditer(normalize_for_grams(text)):
+        yield match.group(0)
+
+
+def character_bigrams(run: str) -> list[str]:
+    """Overlapping pairs of characters; a one-character run stays whole."""
+    if run.isascii() or len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+class BigramTokenizer(Tokenizer):
+    """Whoosh tokenizer emitting character bigrams of each run of letters.
+
+    Runs are separated by a gap of one position so that a phrase never
+    matches across punctuation or spaces.
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for run in gram_runs(value):
+            for gram in character_bigrams(run):
+                token.text = gram
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = pos
+                yield token
+                pos += 1
+            pos += 1
+
+
+def morph_analyzer():
+    """The analyzer of the title, body and caption fields."""
+    return SudachiTokenizer() | LowercaseFilter()
+
+
+def bigram_analyzer():
+    """The analyzer of the character-bigram field."""
+    return BigramTokenizer()
+
+
+@dataclass(frozen=True)
+class AnalyzedToken:
+    """A token as the index stores it, for ``python -m indexer analyze``."""
+
+    text: str
+    position: int
+    start: int
+    end: int
+
+
+def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
+    """The tokens the morphological field stores for ``text`` (or a query becomes)."""
+    mode = "query" if query else "index"
+    return [
+        AnalyzedToken(t.text, t.pos, t.startchar, t.endchar)
+        for t in morph_analyzer()(text, positions=True, chars=True, mode=mode)
+    ]
+
+
+def query_units(word: str) -> list[str]:
+    """The A units a query word is searched as (lowercased normalized forms)."""
+    return [t.text for t in analyze(word, query=True)]

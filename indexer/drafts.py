@@ -1,0 +1,57 @@
+"""What a reader makes of a file: an article not yet stored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    title: str
+    body: str
+    url: str | None = None
+    site: str | None = None
+    agency: str | None = None
+    author: str | None = None
+    credit_sources: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    source_path: str | None = None
+    source_format: str | None = None
+    # Where the article sits in its file (a JSON line's number), for messages.
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.body)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalized_text(text: str) -> str:
+    """Width and spacing folded: two copies of one text compare equal."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def content_hash(title: str, body: str) -> str:
+    """The identity of an article's text, whatever file or format it came in."""
+    text = normalized_text(title) + "\n" + normalized_text(body)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def site_of(url: str | None) -> str | None:
+    """The host of ``url`` without a leading ``www.``, lower case."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return host or None

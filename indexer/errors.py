@@ -1,0 +1,34 @@
+"""Errors a user can act on, raised by the library and shown at the edges."""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every error the CLI and the web app report as a message."""
+
+
+class ReadError(ArchiveError):
+    """A file (or one record in it) could not be read as an article."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class QueryError(ArchiveError):
+    """A search query that cannot be run as typed."""
+
+
+class IndexMissing(ArchiveError):
+    """There is no index yet."""
+
+
+class IndexOutdated(ArchiveError):
+    """The index was built by another analyzer or dictionary and must be rebuilt."""
+
+
+class ArticleNotFound(ArchiveError):
+    """No article has the requested id."""

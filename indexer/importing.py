@@ -1,0 +1,152 @@
+"""Importing files and folders: read, store, and make searchable, one bad file at a time.
+
+Every file is read and stored on its own, and every article in its own
+savepoint, so a broken file (or a broken line of a JSON Lines file) is
+reported with its reason and never stops the rest, nor damages what is
+already stored.  Stored articles are indexed in batches as the import goes,
+so an interrupted import leaves the index matching what was stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from indexer.drafts import ArticleDraft
+from indexer.errors import ReadError
+from indexer.index import IndexStore
+from indexer.models import Article
+from indexer.readers import read_file
+from indexer.store import Outcome, save_article
+
+log = logging.getLogger(__name__)
+
+# Suffixes taken from a folder; a file named on the command line is always read.
+ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson"}
+# Files that sit beside articles in corpora but are not articles.
+NOT_ARTICLES = ("readme", "license", "licence", "changes", "copying")
+INDEX_BATCH = 500
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+    failed: list[ReadError] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+
+def _is_article_file(path: Path) -> bool:
+    name = path.name.lower()
+    return (
+        not name.startswith(".")
+        and path.suffix.lower() in ARTICLE_SUFFIXES
+        and not name.startswith(NOT_ARTICLES)
+    )
+
+
+def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
+    """Every article file under ``paths``, sorted; folders are walked recursively.
+
+    Symbolic links are followed, but a folder already seen (a link loop) is
+    reported and not walked again.
+    """
+    for path in paths:
+        if not path.exists():
+            summary.failed.append(ReadError(str(path), "no such file or folder"))
+            continue
+        if not path.is_dir():
+            yield path
+            continue
+        seen: set[tuple[int, int]] = set()
+        for folder, dirs, files in os.walk(path, followlinks=True, onerror=None):
+            stat = os.stat(folder)
+            if (stat.st_dev, stat.st_ino) in seen:
+                summary.failed.append(ReadError(folder, "symbolic link loop; folder skipped"))
+                dirs.clear()
+                continue
+            seen.add((stat.st_dev, stat.st_ino))
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                candidate = Path(folder) / name
+                if _is_article_file(candidate):
+                    yield candidate
+                elif not name.startswith("."):
+                    summary.skipped.append(str(candidate))
+
+
+def _store(session: Session, draft: ArticleDraft) -> tuple[Outcome, Article]:
+    # A savepoint per article: a rejected row costs that article only.
+    with session.begin_nested():
+        return save_article(session, draft)
+
+
+def import_files(
+    files: Iterable[Path],
+    engine: Engine,
+    index_store: IndexStore,
+    fmt: str = "auto",
+    summary: ImportSummary | None = None,
+    on_file: Callable[[Path], None] | None = None,
+) -> ImportSummary:
+    """Import the articles in ``files`` and index what was added or changed.
+
+    ``on_file`` is told of each file once it is done (to move a progress bar).
+    """
+    summary = summary if summary is not None else ImportSummary()
+    pending: list[Article] = []
+    for path in files:
+        summary.files += 1
+        stored: list[tuple[Outcome, Article]] = []
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                for item in read_file(path, fmt):
+                    if isinstance(item, ReadError):
+                        summary.failed.append(item)
+                        continue
+                    try:
+                        outcome, article = _store(session, item)
+                    except SQLAlchemyError as exc:
+                        reason = f"could not be stored ({exc.__class__.__name__}: {exc})"
+                        summary.failed.append(ReadError(str(path), reason, item.line))
+                        continue
+                    stored.append((outcome, article))
+            for outcome, article in stored:
+                summary.count(outcome)
+                if outcome is not Outcome.UNCHANGED:
+                    pending.append(article)
+        except SQLAlchemyError as exc:
+            summary.failed.append(ReadError(str(path), f"database error, nothing stored: {exc}"))
+        if len(pending) >= INDEX_BATCH:
+            index_store.index_articles(pending)
+            pending = []
+        if on_file is not None:
+            on_file(path)
+    if pending or index_store.current_path() is None:
+        index_store.index_articles(pending)
+    return summary
+
+
+def import_paths(
+    paths: Iterable[Path], engine: Engine, index_store: IndexStore, fmt: str = "auto"
+) -> ImportSummary:
+    """Import every article file under ``paths`` (files and folders)."""
+    summary = ImportSummary()
+    files = list(discover(paths, summary))
+    return import_files(files, engine, index_store, fmt, summary)

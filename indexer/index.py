@@ -1,0 +1,257 @@
+"""The Whoosh index: its schema, its generations on disk, and keeping it up to date.
+
+The index lives under ``ARCHIVE_HOME/index`` as numbered generations
+(``gen-…`` folders) and a ``CURRENT`` file naming the one in use.  An import
+updates the current generation in place; a rebuild writes a whole new
+generation and then replaces ``CURRENT`` in one atomic rename, so a search
+never sees a half-built index.  Each generation records the analyzer and
+dictionary that built it, and a stale one is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import Index
+from whoosh.writing import IndexWriter
+
+from indexer.analysis import (
+    ANALYZER_VERSION,
+    bigram_analyzer,
+    dictionary_version,
+    morph_analyzer,
+    sudachi_version,
+)
+from indexer.errors import ArchiveError, IndexMissing, IndexOutdated
+from indexer.models import Article
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+META_FILE = "archive-index.json"
+CURRENT_FILE = "CURRENT"
+# How long an import waits for a rebuild (or another import) to finish writing.
+WRITE_TIMEOUT_SECONDS = 600.0
+
+
+def make_schema() -> Schema:
+    morph = morph_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=morph, stored=True),
+        body=TEXT(analyzer=morph, stored=True),
+        captions=TEXT(analyzer=morph, stored=True),
+        grams=TEXT(analyzer=bigram_analyzer()),
+        url=STORED(),
+        site=STORED(),
+        # Every suffix of the host, so site:example.jp finds news.example.jp too.
+        site_domains=KEYWORD(commas=True, lowercase=True),
+        agency=KEYWORD(lowercase=True, stored=True),
+        category=KEYWORD(commas=True, stored=True),
+        tags=KEYWORD(commas=True, lowercase=True, stored=True),
+        published=STORED(),
+        # Seconds since the epoch, 0 when the date is unknown.
+        time_key=NUMERIC(int, bits=64, sortable=True, signed=False),
+        undated=NUMERIC(int, bits=8, sortable=True, signed=False),
+    )
+
+
+def index_meta() -> dict[str, str]:
+    """What an index built now records about how it was built."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "analyzer": ANALYZER_VERSION,
+        "sudachipy": sudachi_version(),
+        "dictionary": dictionary_version(),
+    }
+
+
+def site_domains(site: str | None) -> str:
+    if not site:
+        return ""
+    parts = site.split(".")
+    return ",".join(".".join(parts[i:]) for i in range(len(parts) - 1)) or site
+
+
+def article_document(article: Article) -> dict[str, Any]:
+    """The fields one article puts into the index."""
+    captions = "\n".join(article.captions or [])
+    published = article.published_at
+    return {
+        "id": str(article.id),
+        "title": article.title,
+        "body": article.body,
+        "captions": captions,
+        "grams": "\n".join(part for part in (article.title, article.body, captions) if part),
+        "url": article.url,
+        "site": article.site,
+        "site_domains": site_domains(article.site),
+        "agency": article.agency or "",
+        "category": article.category or "",
+        "tags": ",".join(article.tags or []),
+        "published": published.isoformat() if published else None,
+        "time_key": int(published.timestamp()) if published else 0,
+        "undated": 0 if published else 1,
+    }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    path: Path
+    documents: int
+    meta: dict[str, str]
+
+
+class IndexStore:
+    """The index generations under one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def current_path(self) -> Path | None:
+        try:
+            name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return self.root / name if name else None
+
+    def open(self) -> Index:
+        """The current index, checked to have been built the way this code builds it."""
+        path = self.current_path()
+        if path is None or not path.exists():
+            raise IndexMissing(
+                "there is no index yet: import articles (python -m indexer import PATH) "
+                "or build it from the database (python -m indexer reindex)"
+            )
+        try:
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            meta = {}
+        expected = index_meta()
+        stale = [k for k, v in expected.items() if meta.get(k) != v]
+        if stale:
+            found = ", ".join(f"{k} {meta.get(k, '?')}" for k in stale)
+            raise IndexOutdated(
+                f"the index was built with {found}; this version needs "
+                + ", ".join(f"{k} {expected[k]}" for k in stale)
+                + ": rebuild it with python -m indexer reindex"
+            )
+        return whoosh_index.open_dir(str(path))
+
+    def open_or_create(self) -> Index:
+        """The current index, or a new empty one if there is none yet."""
+        if self.current_path() is None:
+            path = self._new_generation()
+            self._switch_to(path)
+        return self.open()
+
+    def info(self) -> IndexInfo:
+        ix = self.open()
+        path = self.current_path()
+        assert path is not None
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        return IndexInfo(path=path, documents=ix.doc_count(), meta=meta)
+
+    def index_articles(self, articles: Iterable[Article]) -> int:
+        """Add or replace these articles in the current index; searchable on return."""
+        articles = list(articles)
+        with self._current_writer(create=True) as writer:
+            for article in articles:
+                writer.update_document(**article_document(article))
+        return len(articles)
+
+    def delete_articles(self, ids: Iterable[int]) -> None:
+        with self._current_writer(create=False) as writer:
+            for article_id in ids:
+                writer.delete_by_term("id", str(article_id))
+
+    def _current_writer(self, create: bool) -> IndexWriter:
+        """A writer on the generation that is current once the write lock is held.
+
+        A rebuild holds the old generation's lock until it has switched, so a
+        writer that waited for it must move on to the new generation.
+        """
+        while True:
+            ix = self.open_or_create() if create else self.open()
+            writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS)
+            if Path(ix.storage.folder) == self.current_path():
+                return writer
+            writer.cancel()
+
+    def rebuild(
+        self,
+        articles: Iterable[Article],
+        expected: int,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> IndexInfo:
+        """Index ``articles`` into a new generation and switch searches to it.
+
+        Imports into the old generation wait while this runs (it holds that
+        generation's write lock), so no article imported meanwhile is lost.
+        """
+        old = self.current_path()
+        lock = FileStorage(str(old)).lock("WRITELOCK") if old and old.exists() else None
+        if lock is not None and not lock.acquire(blocking=False):
+            raise ArchiveError(
+                "another import or reindex is writing the index; try again when it ends"
+            )
+        try:
+            path = self._new_generation()
+            ix = whoosh_index.open_dir(str(path))
+            count = 0
+            try:
+                with ix.writer(limitmb=256) as writer:
+                    for article in articles:
+                        writer.add_document(**article_document(article))
+                        count += 1
+                        if on_progress is not None:
+                            on_progress(1)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            documents = whoosh_index.open_dir(str(path)).doc_count()
+            if documents != expected:
+                shutil.rmtree(path, ignore_errors=True)
+                raise ArchiveError(
+                    f"the new index holds {documents} articles but the database has {expected}; "
+                    "the old index is still in use"
+                )
+            self._switch_to(path)
+        finally:
+            if lock is not None:
+                lock.release()
+        self._remove_old_generations(keep={path, old} if old else {path})
+        return self.info()
+
+    def _new_generation(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.root / f"gen-{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000:06d}"
+        path.mkdir()
+        whoosh_index.create_in(str(path), make_schema())
+        (path / META_FILE).write_text(json.dumps(index_meta(), indent=2), encoding="utf-8")
+        return path
+
+    def _switch_to(self, path: Path) -> None:
+        temporary = self.root / f"{CURRENT_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(path.name + "\n", encoding="utf-8")
+        os.replace(temporary, self.root / CURRENT_FILE)
+        log.info("index switched to %s", path.name)
+
+    def _remove_old_generations(self, keep: set[Path]) -> None:
+        # The previous generation stays one round, for searches still reading it.
+        for path in self.root.glob("gen-*"):
+            if path not in keep:
+                shutil.rmtree(path, ignore_errors=True)

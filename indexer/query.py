@@ -1,0 +1,155 @@
+"""The query language, parsed into plain data (no Whoosh here).
+
+    空港 東京            both words (AND)
+    "国際 空港"  「国際空港」 the exact phrase
+    京都 OR 奈良         either word
+    -東京               without the word
+    title:空港           the word in the title
+    site:example.jp     only articles from that site (and its subdomains)
+    category:経済 tag:AI only articles in that category / with that tag
+
+A query is a list of clauses that must all hold; a clause is one or more
+alternatives joined by OR.  Filters (site:, category:, tag:) narrow the results
+without taking part in ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.errors import QueryError
+
+TEXT_FIELDS = ("title", "body", "captions")
+FILTER_FIELDS = ("site", "category", "tag")
+
+_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
+_OR_WORDS = {"OR", "|", "｜"}
+_SPACE = re.compile(r"[\s\u3000]+")
+_FIELD = re.compile(r"^(?P<field>[a-z]+)[:：](?P<value>.*)$", re.DOTALL)
+_MINUS = ("-", "－")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One thing to look for: a word, or a phrase if it was quoted."""
+
+    text: str
+    field: str | None = None
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class Clause:
+    alternatives: tuple[Word, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    value: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    clauses: tuple[Clause, ...]
+    filters: tuple[Filter, ...] = ()
+
+    @property
+    def positive(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.negated)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A run of the query between spaces: ``prefix`` is what stands before a quote."""
+
+    prefix: str
+    text: str
+    quoted: bool
+
+
+def _split(text: str) -> list[_Piece]:
+    """Cut the query at spaces, keeping quoted phrases whole; an unclosed quote runs to the end."""
+    pieces: list[_Piece] = []
+    current = ""
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in _QUOTES:
+            close = text.find(_QUOTES[char], i + 1)
+            end = len(text) if close < 0 else close
+            pieces.append(_Piece(current, text[i + 1 : end].strip(), True))
+            current = ""
+            i = end + 1
+        elif _SPACE.match(char):
+            if current:
+                pieces.append(_Piece("", current, False))
+            current = ""
+            i += 1
+        else:
+            current += char
+            i += 1
+    if current:
+        pieces.append(_Piece("", current, False))
+    return pieces
+
+
+def _word(piece: _Piece) -> tuple[Word | Filter | None, bool]:
+    """The word (or filter) a piece names, and whether it was negated."""
+    head = piece.prefix if piece.quoted else piece.text
+    negated = len(head) > 1 or piece.quoted
+    negated = negated and head.startswith(_MINUS)
+    if negated:
+        head = head[1:]
+    value = piece.text if piece.quoted else ""
+    if match := _FIELD.match(head):
+        field = match.group("field")
+        value = value or match.group("value")
+        if field in FILTER_FIELDS:
+            if not value:
+                raise QueryError(f"{field}: の後に値を入れてください（例: {field}:example.jp）")
+            return Filter(field, value if field == "category" else value.lower(), negated), negated
+        if field == "title":
+            if not value:
+                raise QueryError("title: の後に検索語を入れてください（例: title:空港）")
+            return Word(value, "title", phrase=piece.quoted), negated
+    text = piece.text if piece.quoted else head
+    if not text:
+        return None, negated
+    return Word(text, None, phrase=piece.quoted), negated
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse what the user typed; a :class:`QueryError` explains what cannot be searched."""
+    if not text or not text.strip():
+        raise QueryError("検索語を入力してください。")
+    clauses: list[Clause] = []
+    filters: list[Filter] = []
+    join_next = False
+    for piece in _split(text.strip()):
+        if not piece.quoted and piece.text in _OR_WORDS:
+            join_next = bool(clauses)
+            continue
+        word, negated = _word(piece)
+        if word is None:
+            continue
+        if isinstance(word, Filter):
+            filters.append(word)
+            join_next = False
+            continue
+        if join_next and not negated and not clauses[-1].negated:
+            previous = clauses.pop()
+            clauses.append(Clause(previous.alternatives + (word,)))
+        else:
+            clauses.append(Clause((word,), negated))
+        join_next = False
+    if not any(not c.negated for c in clauses) and not filters:
+        if clauses:
+            raise QueryError(
+                "除外する語（-語）だけでは検索できません。探したい語も入れてください。"
+            )
+        raise QueryError("検索語を入力してください。")
+    return ParsedQuery(tuple(clauses), tuple(filters))

@@ -1,0 +1,74 @@
+"""Reading article files of every supported format.
+
+The format is detected per file (``--format`` overrides it): ``.jsonl`` and
+``.ndjson`` are JSON Lines; a text file whose first two lines are a URL and a
+date is livedoor-style; any other text file is a saved news page.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer.drafts import ArticleDraft
+from indexer.errors import ReadError
+from indexer.readers import jsonl, livedoor, plaintext
+from indexer.readers.decoding import decode
+
+FORMATS = ("auto", plaintext.FORMAT, livedoor.FORMAT, jsonl.FORMAT)
+
+# One article in a text file is never this big; a larger file is a mistake.
+MAX_ARTICLE_BYTES = 10 * 1024 * 1024
+
+_JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+
+
+def detect_format(path: Path, text: str | None = None) -> str:
+    if path.suffix.lower() in _JSONL_SUFFIXES:
+        return jsonl.FORMAT
+    if text is not None and livedoor.looks_like(text):
+        return livedoor.FORMAT
+    return plaintext.FORMAT
+
+
+def _read_bytes(path: Path, limit: int | None) -> bytes:
+    try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            raise ReadError(
+                str(path),
+                f"file too large for one article ({size / 1_048_576:.1f} MB; "
+                f"the limit is {limit // 1_048_576} MB)",
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ReadError(str(path), "no such file") from None
+    except PermissionError:
+        raise ReadError(str(path), "permission denied") from None
+    except IsADirectoryError:
+        raise ReadError(str(path), "is a directory") from None
+    except OSError as exc:
+        raise ReadError(str(path), exc.strerror or str(exc)) from None
+
+
+def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadError]:
+    """Every article in ``path``, and an error for each part that cannot be read.
+
+    Errors are yielded, not raised, so that one bad line of a JSON Lines file
+    costs only that line.
+    """
+    name = str(path)
+    try:
+        is_jsonl = fmt == jsonl.FORMAT or (fmt == "auto" and detect_format(path) == jsonl.FORMAT)
+        data = _read_bytes(path, None if is_jsonl else MAX_ARTICLE_BYTES)
+        text = decode(data, name)
+        if is_jsonl:
+            yield from jsonl.read_lines(io.StringIO(text), name)
+            return
+        if fmt == "auto":
+            fmt = detect_format(path, text)
+        reader = livedoor if fmt == livedoor.FORMAT else plaintext
+        yield reader.read_text(text, name)
+    except ReadError as exc:
+        yield exc

@@ -1,0 +1,90 @@
+"""JSON Lines exports: one article per line.
+
+Each line is an object with ``title`` and ``body`` and optionally ``url``,
+``published_at``, ``site``, ``author``, ``tags``, ``category`` (and the other
+fields ``python -m indexer export`` writes).  A bad line is reported with its
+number; the good lines around it are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from indexer.dates import parse_date
+from indexer.drafts import ArticleDraft, site_of
+from indexer.errors import ReadError
+
+FORMAT = "jsonl"
+
+
+def _text(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key!r} must be a string, not {type(value).__name__}")
+    return value.strip() or None
+
+
+def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = record.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key!r} must be a list of strings")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def draft_from_record(record: Any, path: str, line: int | None = None) -> ArticleDraft:
+    """The article a JSON object describes; ``ValueError`` says what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    title = _text(record, "title")
+    body = _text(record, "body")
+    if not title:
+        raise ValueError("the article has no title")
+    if not body:
+        raise ValueError("the article has no body")
+    published = None
+    if raw_date := _text(record, "published_at"):
+        published = parse_date(raw_date)
+        if published is None:
+            raise ValueError(f"published_at is not a date: {raw_date[:40]!r}")
+    url = _text(record, "url")
+    return ArticleDraft(
+        title=title,
+        body=body,
+        url=url,
+        # The site is the URL's host; a "site" field only stands in when there is no URL.
+        site=site_of(url) or (_text(record, "site") or "").lower() or None,
+        agency=_text(record, "agency"),
+        author=_text(record, "author"),
+        credit_sources=_strings(record, "credit_sources"),
+        captions=_strings(record, "captions"),
+        published_at=published,
+        category=_text(record, "category"),
+        tags=_strings(record, "tags"),
+        source_path=path,
+        source_format=FORMAT,
+        line=line,
+    )
+
+
+def read_lines(lines: Iterator[str], path: str) -> Iterator[ArticleDraft | ReadError]:
+    """Each line's article, or the error that line has, in file order."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ReadError(path, f"invalid JSON ({exc.msg})", line=number)
+            continue
+        try:
+            yield draft_from_record(record, path, line=number)
+        except ValueError as exc:
+            yield ReadError(path, str(exc), line=number)

@@ -1,0 +1,46 @@
+"""The livedoor news corpus layout: URL, ISO date and title on lines 1–3, then the body."""
+
+from __future__ import annotations
+
+import re
+
+from indexer.dates import parse_date
+from indexer.drafts import ArticleDraft, site_of
+from indexer.errors import ReadError
+
+FORMAT = "livedoor"
+
+_URL = re.compile(r"^https?://\S+$")
+
+
+def looks_like(text: str) -> bool:
+    """Whether ``text`` opens with a URL line and a date line."""
+    lines = text.lstrip("\ufeff").split("\n", 3)
+    return (
+        len(lines) >= 3 and bool(_URL.match(lines[0].strip())) and parse_date(lines[1]) is not None
+    )
+
+
+def read_text(text: str, path: str) -> ArticleDraft:
+    lines = text.lstrip("\ufeff").splitlines()
+    if len(lines) < 3 or not _URL.match(lines[0].strip()):
+        raise ReadError(path, "not a livedoor-style file (line 1 must be the article URL)")
+    url = lines[0].strip()
+    published = parse_date(lines[1])
+    if published is None:
+        raise ReadError(path, f"line 2 is not a date: {lines[1].strip()[:40]!r}")
+    title = lines[2].strip()
+    body = "\n".join(line.strip() for line in lines[3:] if line.strip())
+    if not title:
+        raise ReadError(path, "line 3 (the title) is empty")
+    if not body:
+        raise ReadError(path, "the article has no body")
+    return ArticleDraft(
+        title=title,
+        body=body,
+        url=url,
+        site=site_of(url),
+        published_at=published,
+        source_path=path,
+        source_format=FORMAT,
+    )

@@ -1,0 +1,93 @@
+"""A news page saved as plain text.
+
+The shape this reads::
+
+    (CLO) 中国の新興企業 X は、…を与えています。   ← agency tag, then the lead
+    …body paragraphs…
+    米中間のAI戦争は…。(イメージ画像:AI)         ← photo caption
+    X社の創業者、某氏。写真:Weibo                ← photo caption
+    カオフォン(SCMP、ロイター、NYT による)        ← credit and its sources
+    [広告2]                                     ← ad marker, dropped
+    出典: https://www.congluan.vn/…             ← source URL
+    コメント (0)                                 ← page debris, dropped
+
+The title is the lead's first sentence.  No date is read, so none is invented.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.drafts import ArticleDraft, site_of
+from indexer.errors import ReadError
+
+FORMAT = "text"
+
+_AGENCY = re.compile(r"^[(（]\s*([A-Za-zＡ-Ｚａ-ｚ]{2,12})\s*[)）]\s*")
+_AD_MARKER = re.compile(r"[\[［]\s*広告\s*[0-9０-９]*\s*[\]］]")
+_COMMENTS = re.compile(r"^コメント\s*[(（]\s*[0-9０-９]+\s*[)）]$")
+_SOURCE = re.compile(r"^(?:出典|ソース|引用元)\s*[:：]\s*(https?://\S+)$")
+_IMAGE_CAPTION = re.compile(r"[(（]\s*(?:イメージ)?(?:画像|写真)\s*[:：][^()（）]*[)）]$")
+_PHOTO_CREDIT = re.compile(r"写真\s*[:：]")
+_CREDIT = re.compile(
+    r"^(?P<name>[^()（）:：。、]{1,40}?)\s*[(（](?P<sources>[^()（）]+?)\s*による\s*[)）]$"
+)
+_SOURCE_SEPARATOR = re.compile(r"\s*[、,，/／・]\s*")
+_SENTENCE = re.compile(r"^(.+?[。！？!?])")
+
+_MAX_TITLE = 120
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` without its closing 。 (the whole text if it has none)."""
+    match = _SENTENCE.match(text)
+    sentence = match.group(1) if match else text
+    sentence = sentence.rstrip("。").strip()
+    if len(sentence) > _MAX_TITLE:
+        sentence = sentence[: _MAX_TITLE - 1] + "…"
+    return sentence
+
+
+def is_caption(line: str) -> bool:
+    return bool(_IMAGE_CAPTION.search(line) or _PHOTO_CREDIT.search(line))
+
+
+def read_text(text: str, path: str) -> ArticleDraft:
+    paragraphs: list[str] = []
+    captions: list[str] = []
+    url = agency = credit = None
+    sources: tuple[str, ...] = ()
+    for raw in text.splitlines():
+        line = _AD_MARKER.sub("", raw).strip()
+        if not line or _COMMENTS.match(line):
+            continue
+        if match := _SOURCE.match(line):
+            url = match.group(1)
+            continue
+        if match := _CREDIT.match(line):
+            credit = match.group("name").strip()
+            sources = tuple(s for s in _SOURCE_SEPARATOR.split(match.group("sources")) if s)
+            continue
+        if not paragraphs and (match := _AGENCY.match(line)):
+            agency = match.group(1).upper()
+            line = line[match.end() :]
+            if not line:
+                continue
+        if is_caption(line):
+            captions.append(line)
+            continue
+        paragraphs.append(line)
+    if not paragraphs:
+        raise ReadError(path, "no article text (only captions, credits or page debris)")
+    return ArticleDraft(
+        title=first_sentence(paragraphs[0]),
+        body="\n".join(paragraphs),
+        url=url,
+        site=site_of(url),
+        agency=agency,
+        author=credit,
+        credit_sources=sources,
+        captions=tuple(captions),
+        source_path=path,
+        source_format=FORMAT,
+    )

@@ -1,0 +1,134 @@
+"""Passages around the matches, with the matched words marked.
+
+Matches are found two ways, like the index finds articles: words whose
+normalized form is one of the query's units (so 行っ is marked for 行く, ｻｰﾊﾞ
+for サーバー), and literal substrings in folded text (so 東京都 is marked
+inside 東京都庁).  A passage is scored by how many characters it marks, not
+how many marks it has, because on Japanese the default scorer of Whoosh
+prefers scattered one-character hits.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+
+from indexer.analysis import morphemes
+from indexer.variants import fold_variants
+
+SNIPPET_CHARS = 140
+# Analyzing a very long body costs more than a snippet is worth.
+_MAX_ANALYZED_CHARS = 20_000
+_BREAKS = "。！？\n"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Text pieces in order, each marked as a match or not."""
+
+    parts: tuple[tuple[str, bool], ...]
+
+    def html(self) -> str:
+        """The passage as HTML: text escaped, matches in ``<mark>``."""
+        return "".join(
+            f"<mark>{escape(text)}</mark>" if marked else escape(text)
+            for text, marked in self.parts
+        )
+
+    def text(self) -> str:
+        return "".join(text for text, _ in self.parts)
+
+    @property
+    def marked(self) -> tuple[str, ...]:
+        return tuple(text for text, marked in self.parts if marked)
+
+
+def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` folded for literal matching, and for each folded character its source offset."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(fold_variants(text)):
+        for folded in unicodedata.normalize("NFKC", char).lower():
+            out.append(folded)
+            origin.append(index)
+    return "".join(out), origin
+
+
+def fold_literal(text: str) -> str:
+    return _folded_with_offsets(text)[0]
+
+
+def match_ranges(text: str, units: Iterable[str], literals: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, merged ``(start, end)`` ranges of ``text`` that match the query."""
+    ranges: list[tuple[int, int]] = []
+    wanted = {u for u in units if u}
+    if wanted:
+        for word in morphemes(text[:_MAX_ANALYZED_CHARS]):
+            for unit in word.units or (word,):
+                if unit.text.lower() in wanted:
+                    ranges.append((unit.start, unit.end))
+            if word.units and word.text.lower() in wanted:
+                ranges.append((word.start, word.end))
+    folded, origin = _folded_with_offsets(text)
+    for literal in {fold_literal(x) for x in literals}:
+        if len(literal) < 2:
+            continue
+        start = folded.find(literal)
+        while start >= 0:
+            end = start + len(literal)
+            ranges.append((origin[start], origin[end - 1] + 1))
+            start = folded.find(literal, end)
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _best_window(text: str, ranges: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """The ``width``-character window covering the most matched characters."""
+    best_start, best_score = 0, -1
+    for anchor, _ in ranges:
+        # Start a little before the match, at a sentence start if one is near.
+        start = max(0, anchor - width // 4)
+        cut = max(text.rfind(b, start, anchor) for b in _BREAKS)
+        if cut >= 0 and anchor - cut <= width // 2:
+            start = cut + 1
+        end = start + width
+        score = sum(max(0, min(e, end) - max(s, start)) for s, e in ranges)
+        if score > best_score:
+            best_start, best_score = start, score
+    return best_start, min(len(text), best_start + width)
+
+
+def make_snippet(
+    text: str,
+    units: Iterable[str],
+    literals: Iterable[str] = (),
+    width: int = SNIPPET_CHARS,
+) -> Snippet:
+    """The passage of ``text`` that best shows why it matched, matches marked."""
+    ranges = match_ranges(text, units, literals)
+    start, end = _best_window(text, ranges, width) if ranges else (0, min(len(text), width))
+    parts: list[tuple[str, bool]] = []
+    if start > 0:
+        parts.append(("…", False))
+    cursor = start
+    for s, e in ranges:
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        if s > cursor:
+            parts.append((text[cursor:s], False))
+        parts.append((text[s:e], True))
+        cursor = e
+    if cursor < end:
+        parts.append((text[cursor:end], False))
+    if end < len(text):
+        parts.append(("…", False))
+    return Snippet(tuple((t.replace("\n", " "), m) for t, m in parts if t))

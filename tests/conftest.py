@@ -1,0 +1,69 @@
+"""Shared fixtures: real files, a real SQLite database, a real Whoosh index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from indexer.archive import Archive
+from indexer.config import Settings
+from indexer.importing import ImportSummary, import_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE = ROOT / "sample"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+LIVEDOOR = SHARED_DATA / "livedoor"
+JAQUAD = SHARED_DATA / "jaquad-dev"
+
+needs_livedoor = pytest.mark.skipif(
+    not LIVEDOOR.is_dir(), reason=f"the livedoor corpus is not at {LIVEDOOR}"
+)
+
+
+def make_archive(home: Path) -> Archive:
+    return Archive(Settings.from_env({"ARCHIVE_HOME": str(home)}))
+
+
+def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return path
+
+
+def import_into(archive: Archive, *paths: Path) -> ImportSummary:
+    return import_paths(list(paths), archive.engine, archive.index)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ARCHIVE_HOME for this test, also set in the environment for the CLI."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("ARCHIVE_HOME", str(path))
+    monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
+    return path
+
+
+@pytest.fixture
+def archive(home: Path) -> Archive:
+    return make_archive(home)
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample archive, imported once; tests must not change it."""
+    path = tmp_path_factory.mktemp("sample-home")
+    summary = import_into(make_archive(path), SAMPLE)
+    assert summary.ok and summary.added >= 20, summary
+    return path
+
+
+@pytest.fixture
+def sample_archive(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Archive:
+    monkeypatch.setenv("ARCHIVE_HOME", str(sample_home))
+    monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
+    return make_archive(sample_home)
