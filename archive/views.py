@@ -85,6 +85,7 @@ def search_page():
         "sort": request.args.get("sort", "relevance"),
         "from": request.args.get("from", ""),
         "to": request.args.get("to", ""),
+        "limit": request.args.get("limit", ""),
     }
     context: dict[str, Any] = {"form": form, "sorts": SORT_LABELS, "result": None, "error": None}
     if not query.strip():

@@ -113,14 +113,25 @@ def morphemes(text: str) -> Iterator[Morpheme]:
             pos = m.part_of_speech()[0]
             if pos in STOP_PARTS_OF_SPEECH:
                 continue
+            start, end = offset + m.begin(), offset + m.end()
             units = tuple(
-                Morpheme(a.normalized_form(), offset + a.begin(), offset + a.end(), pos)
+                # A unit of an expanded character (㍿ → 株式 会社) has no span
+                # of its own: it stands for the whole word.
+                Morpheme(
+                    a.normalized_form(),
+                    *_span(offset + a.begin(), offset + a.end(), start, end),
+                    pos,
+                )
                 for a in m.split(SplitMode.A)
                 if a.part_of_speech()[0] not in STOP_PARTS_OF_SPEECH
             )
             if len(units) < 2:
                 units = ()
-            yield Morpheme(m.normalized_form(), offset + m.begin(), offset + m.end(), pos, units)
+            yield Morpheme(m.normalized_form(), start, end, pos, units)
+
+
+def _span(start: int, end: int, outer_start: int, outer_end: int) -> tuple[int, int]:
+    return (start, end) if end > start else (outer_start, outer_end)
 
 
 class SudachiTokenizer(Tokenizer):

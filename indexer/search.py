@@ -62,7 +62,7 @@ class SearchHit:
     category: str | None
     snippet: Snippet
     title_marked: Snippet
-    score: float
+    score: float | None  # None when sorted by date
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,7 +72,7 @@ class SearchHit:
             "site": self.site,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "snippet": self.snippet.html(),
-            "score": round(self.score, 4),
+            "score": round(self.score, 4) if self.score is not None else None,
         }
 
 
@@ -250,8 +250,8 @@ class SearchService:
         if date_from and date_to and date_from > date_to:
             raise QueryError("開始日が終了日より後になっています。")
         parsed, terms = self.analyze_query(text)
-        strict, loose, bonus, negative = self._build(parsed)
-        if strict is None and not parsed.filters:
+        plan = self._build(parsed)
+        if plan.strict is None and not parsed.filters:
             shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
             raise QueryError(
                 f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
@@ -260,8 +260,8 @@ class SearchService:
         if (dates := _date_filter(date_from, date_to)) is not None:
             filters.append(dates)
         masks = [_filter_query(f) for f in parsed.filters if f.negated]
-        if negative is not None:
-            masks.append(negative)
+        if plan.exclude is not None:
+            masks.append(plan.exclude)
         options: dict[str, Any] = {
             "filter": wq.And(filters) if filters else None,
             "mask": wq.Or(masks) if masks else None,
@@ -269,16 +269,21 @@ class SearchService:
         }
         ix = self._current_index()
         with ix.searcher(weighting=scoring.BM25F()) as searcher:
-            main = strict if strict is not None else wq.Every()
-            scored = wq.AndMaybe(main, bonus) if bonus is not None else main
+            main = plan.strict if plan.strict is not None else wq.Every()
+            scored = wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
             results = searcher.search_page(scored, page, pagelen=page_size, **options)
             partial = False
-            if results.total == 0 and loose is not None:
-                results = searcher.search_page(loose, page, pagelen=page_size, **options)
+            if results.total == 0 and plan.partial is not None:
+                results = searcher.search_page(plan.partial, page, pagelen=page_size, **options)
                 partial = results.total > 0
             units = {u for t in terms if not t.negated for u in t.units}
             literals = [t.text for t in terms if not t.negated]
-            hits = tuple(_hit(r.fields(), r.score, units, literals) for r in results)
+            # Whoosh answers a page past the end with the last page; show none instead.
+            shown = results if results.pagenum == page else []
+            hits = tuple(
+                _hit(r.fields(), r.score if sort == "relevance" else None, units, literals)
+                for r in shown
+            )
             total = results.total
         return SearchPage(
             query=text,
@@ -293,12 +298,12 @@ class SearchService:
             filters=parsed.filters,
         )
 
-    def _build(self, parsed: ParsedQuery):
-        """The strict (every word), loose (any word), bonus and exclusion queries."""
-        clause_queries: list[wq.Query] = []
-        negated: list[wq.Query] = []
-        loose_parts: list[wq.Query] = []
-        analyzed_all: list[_Analyzed] = []
+    def _build(self, parsed: ParsedQuery) -> _Plan:
+        plan = _Plan()
+        required: list[wq.Query] = []
+        exclusions: list[wq.Query] = []
+        partial_parts: list[wq.Query] = []
+        analyzed: list[_Analyzed] = []
         for clause in parsed.clauses:
             items = [_Analyzed(w, tuple(query_units(w.text))) for w in clause.alternatives]
             queries = [q for q in map(_word_query, items) if q is not None]
@@ -306,21 +311,39 @@ class SearchService:
                 continue
             combined = queries[0] if len(queries) == 1 else wq.Or(queries)
             if clause.negated:
-                negated.append(combined)
+                exclusions.append(combined)
                 continue
-            clause_queries.append(combined)
-            analyzed_all.extend(items)
-            for item in items:
-                boosts = _field_boosts(item.word)
-                loose_parts.extend(_unit_query(u, boosts) for u in item.units)
-                if item.units and item.word.field is None:
-                    if (grams := _grams_query(item.word.text)) is not None:
-                        loose_parts.append(grams)
-        if not clause_queries:
-            return None, None, None, wq.Or(negated) if negated else None
-        strict = clause_queries[0] if len(clause_queries) == 1 else wq.And(clause_queries)
-        loose = wq.Or(loose_parts) if len(loose_parts) > 1 else None
-        return strict, loose, _proximity_query(analyzed_all), wq.Or(negated) if negated else None
+            required.append(combined)
+            analyzed.extend(items)
+            plain = [i for i in items if not i.word.phrase and i.word.field is None]
+            if len(plain) < len(items):
+                # A phrase or a field search is a constraint the user spelled out.
+                plan.constraints.append(combined)
+                continue
+            for item in plain:
+                partial_parts.extend(_unit_query(u, FIELD_BOOSTS) for u in item.units)
+                if (grams := _grams_query(item.word.text)) is not None:
+                    partial_parts.append(grams)
+        if exclusions:
+            plan.exclude = wq.Or(exclusions)
+        if not required:
+            return plan
+        plan.strict = required[0] if len(required) == 1 else wq.And(required)
+        if len(partial_parts) > 1:
+            plan.partial = wq.And([*plan.constraints, wq.Or(partial_parts)])
+        plan.bonus = _proximity_query(analyzed)
+        return plan
+
+
+@dataclass
+class _Plan:
+    """The Whoosh queries one parsed query becomes."""
+
+    strict: wq.Query | None = None  # every word (AND)
+    partial: wq.Query | None = None  # any of the plain words, spelled-out constraints kept
+    bonus: wq.Query | None = None  # scores words standing together higher, matches nothing new
+    exclude: wq.Query | None = None  # the -words
+    constraints: list[wq.Query] = field(default_factory=list)
 
 
 def _sort_facet(sort: str) -> sorting.FacetType | None:
@@ -352,5 +375,5 @@ def _hit(
         category=fields.get("category") or None,
         snippet=snippet,
         title_marked=make_snippet(title, units, literals, width=len(title) + 1),
-        score=float(score or 0.0),
+        score=score,
     )

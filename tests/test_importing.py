@@ -1,0 +1,126 @@
+"""Importing files: stored once, updated when changed, bad files reported and harmless."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from indexer.models import Article
+from indexer.store import article_record
+
+from .conftest import FIXTURES, SAMPLE, import_into, write_jsonl
+
+
+def stored(archive) -> list[Article]:
+    with archive.session() as session:
+        return list(session.scalars(select(Article).order_by(Article.id)))
+
+
+def test_sample_archive_imports_cleanly(archive):
+    summary = import_into(archive, SAMPLE)
+    assert summary.ok, summary.failed
+    assert summary.added == 20
+    assert archive.search.search("関西国際空港").total == 1
+
+
+def test_same_article_imported_twice_is_stored_once(archive, tmp_path):
+    first = import_into(archive, FIXTURES / "clo_article.txt")
+    copy = tmp_path / "copy.txt"
+    shutil.copy(FIXTURES / "clo_article.txt", copy)
+    second = import_into(archive, copy, FIXTURES / "clo_article.txt")
+    assert (first.added, second.added, second.unchanged) == (1, 0, 2)
+    assert len(stored(archive)) == 1
+
+
+def test_same_text_without_url_is_one_article(archive, tmp_path):
+    records = [
+        {"title": "見出し", "body": "本文　です。"},
+        {"title": "見出し", "body": "本文 です。"},
+    ]
+    summary = import_into(archive, write_jsonl(tmp_path / "a.jsonl", records))
+    assert (summary.added, summary.unchanged) == (1, 1)
+
+
+def test_changed_article_at_the_same_url_is_updated_in_place(archive, tmp_path):
+    url = "https://www.news.example/a/1"
+    import_into(
+        archive,
+        write_jsonl(tmp_path / "v1.jsonl", [{"title": "速報", "body": "台風が接近。", "url": url}]),
+    )
+    [before] = stored(archive)
+    summary = import_into(
+        archive,
+        write_jsonl(
+            tmp_path / "v2.jsonl", [{"title": "続報", "body": "台風が上陸した。", "url": url}]
+        ),
+    )
+    assert (summary.added, summary.updated) == (0, 1)
+    [after] = stored(archive)
+    assert after.id == before.id
+    assert after.title == "続報"
+    assert after.imported_at == before.imported_at
+    assert after.updated_at > before.updated_at
+    assert archive.search.search("上陸").total == 1
+    assert archive.search.search("速報").total == 0
+
+
+def test_times_are_time_zone_aware_and_unknown_dates_stay_empty(archive):
+    import_into(archive, SAMPLE / "livedoor" / "kix-terminal.txt", FIXTURES / "clo_article.txt")
+    dated, undated = stored(archive)
+    assert dated.published_at == datetime(2025, 3, 14, 0, 30, tzinfo=UTC)
+    assert undated.published_at is None
+    assert dated.imported_at.tzinfo is not None
+    record = article_record(dated)
+    assert record["published_at"] == "2025-03-14T09:30:00+09:00"
+    assert article_record(undated)["published_at"] is None
+
+
+def test_one_broken_file_never_stops_the_rest(archive, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "clo_article.txt", folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (folder / "lines.jsonl").write_text(
+        '{"title": "良い行", "body": "本文。"}\n{oops\n', encoding="utf-8"
+    )
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8")
+    (folder / "LICENSE.txt").write_text("Creative Commons", encoding="utf-8")
+    summary = import_into(archive, folder, tmp_path / "missing")
+    assert summary.added == 2
+    reasons = sorted(str(e) for e in summary.failed)
+    assert reasons == sorted(
+        [
+            f"{folder / 'binary.txt'}: binary file (contains NUL bytes), not text",
+            f"{folder / 'empty.txt'}: empty file",
+            f"{folder / 'lines.jsonl'}:2: invalid JSON (Expecting property name enclosed in double quotes)",
+            f"{tmp_path / 'missing'}: no such file or folder",
+        ]
+    )
+    assert sorted(summary.skipped) == [str(folder / "LICENSE.txt"), str(folder / "photo.jpg")]
+    assert {a.title for a in stored(archive)} == {
+        "良い行",
+        "中国の新興企業DeepSeekは、米国のAI業界に大きな衝撃を与えています",
+    }
+
+
+def test_a_failed_import_leaves_what_was_stored_intact(archive, tmp_path):
+    import_into(archive, SAMPLE / "feed.jsonl")
+    before = [article_record(a) for a in stored(archive)]
+    (tmp_path / "bad.jsonl").write_text("not json\n", encoding="utf-8")
+    summary = import_into(archive, tmp_path / "bad.jsonl")
+    assert not summary.ok
+    assert [article_record(a) for a in stored(archive)] == before
+    assert archive.search.search("円安").total == 1
+
+
+def test_symlink_loop_is_reported_not_followed_forever(archive, tmp_path):
+    folder = tmp_path / "loop"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "clo_article.txt", folder / "a.txt")
+    (folder / "again").symlink_to(folder)
+    summary = import_into(archive, folder)
+    assert summary.added == 1
+    assert any("symbolic link loop" in str(e) for e in summary.failed)

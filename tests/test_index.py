@@ -1,0 +1,74 @@
+"""Index generations: rebuilt aside and swapped in, stale ones refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.errors import ArchiveError, IndexMissing, IndexOutdated
+from indexer.index import CURRENT_FILE, META_FILE
+from indexer.store import iter_articles
+
+from .conftest import SAMPLE, import_into
+
+
+def generations(archive):
+    return sorted(p.name for p in archive.index.root.glob("gen-*"))
+
+
+def test_search_without_an_index_says_how_to_build_one(archive):
+    with pytest.raises(IndexMissing, match="import articles"):
+        archive.search.search("空港")
+
+
+def test_reindex_swaps_in_a_new_generation_and_keeps_one_previous(archive):
+    import_into(archive, SAMPLE)
+    first = archive.index.current_path()
+    archive.reindex()
+    second = archive.index.current_path()
+    archive.reindex()
+    third = archive.index.current_path()
+    assert len({first, second, third}) == 3
+    assert generations(archive) == sorted([second.name, third.name])
+    assert (archive.index.root / CURRENT_FILE).read_text().strip() == third.name
+
+
+def test_an_open_search_service_sees_the_rebuilt_index(archive):
+    import_into(archive, SAMPLE)
+    assert archive.search.search("京都").total == 2
+    archive.reindex()
+    assert archive.search.search("京都").total == 2
+    assert archive.search._index_path == archive.index.current_path()
+
+
+def test_index_records_how_it_was_built(archive):
+    import_into(archive, SAMPLE)
+    meta = json.loads((archive.index.current_path() / META_FILE).read_text())
+    assert set(meta) >= {"schema", "analyzer", "sudachipy", "dictionary"}
+    assert meta["dictionary"].startswith("sudachidict_core ")
+
+
+def test_a_stale_index_is_refused_until_rebuilt(archive):
+    import_into(archive, SAMPLE)
+    meta_path = archive.index.current_path() / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["dictionary"] = "sudachidict_core 20200101"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexOutdated, match="reindex"):
+        archive.search.search("空港")
+    archive.reindex()
+    assert archive.search.search("空港").total == 1
+
+
+def test_a_failed_rebuild_keeps_the_old_index_in_use(archive):
+    import_into(archive, SAMPLE)
+    before = archive.index.current_path()
+    with (
+        archive.session() as session,
+        pytest.raises(ArchiveError, match="old index is still in use"),
+    ):
+        archive.index.rebuild(iter_articles(session), expected=999)
+    assert archive.index.current_path() == before
+    assert generations(archive) == [before.name]
+    assert archive.search.search("空港").total == 1

@@ -1,0 +1,214 @@
+"""The search service over a real index: syntax, ranking rules, sorting, pages, snippets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from indexer.errors import QueryError
+
+from .conftest import import_into, make_archive, write_jsonl
+
+ARTICLES = [
+    {
+        "title": "関西国際空港に新ターミナル",
+        "body": "関西国際空港で新しいターミナルが開業した。国際線の利用客が増えている。",
+        "url": "https://www.kansai.example/news/1",
+        "published_at": "2025-03-14T09:00:00+09:00",
+        "category": "経済",
+        "tags": ["空港", "観光"],
+    },
+    {
+        "title": "成田の滑走路が延長",
+        "body": "成田空港の滑走路を延ばす工事が終わった。発着回数が増える見込みだ。",
+        "url": "https://news.tokyo.example/2",
+        "published_at": "2024-06-01T12:00:00+09:00",
+        "category": "社会",
+    },
+    {
+        "title": "京都の寺で紅葉が見頃",
+        "body": "京都の寺院で紅葉が見頃を迎え、観光客が朝から訪れている。",
+        "url": "https://kyoto.example/3",
+        "published_at": "2025-11-20T08:00:00+09:00",
+        "category": "文化",
+    },
+    {
+        "title": "都庁の展望室が改装",
+        "body": "東京都庁の展望室が改装され、夜景を楽しむ人でにぎわった。",
+        "url": "https://news.tokyo.example/4",
+        "published_at": "2025-08-02T18:00:00+09:00",
+    },
+    {
+        "title": "地方空港の国際便",
+        "body": "地方の空港でも国際便が再開した。関西からの乗り継ぎ客も多い。",
+        "url": "https://www.kansai.example/news/5",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    home = tmp_path_factory.mktemp("search-home")
+    archive = make_archive(home)
+    summary = import_into(archive, write_jsonl(home / "articles.jsonl", ARTICLES))
+    assert summary.added == len(ARTICLES)
+    return archive
+
+
+def titles(archive, query: str, **options) -> list[str]:
+    return [hit.title for hit in archive.search.search(query, page_size=50, **options).hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("空港 滑走路", {"成田の滑走路が延長"}),
+        ('"国際 空港"', {"関西国際空港に新ターミナル"}),
+        ("「関西国際空港」", {"関西国際空港に新ターミナル"}),
+        ("紅葉 OR 滑走路", {"京都の寺で紅葉が見頃", "成田の滑走路が延長"}),
+        ("空港 -成田", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("title:空港", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("空港 site:kansai.example", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("空港 -site:kansai.example", {"成田の滑走路が延長"}),
+        ("site:tokyo.example", {"成田の滑走路が延長", "都庁の展望室が改装"}),
+        ("category:文化", {"京都の寺で紅葉が見頃"}),
+        ("tag:観光", {"関西国際空港に新ターミナル"}),
+        ("東京都", {"都庁の展望室が改装"}),
+    ],
+)
+def test_query_syntax(archive, query, expected):
+    assert set(titles(archive, query)) == expected
+
+
+def test_title_match_ranks_above_body_match(archive):
+    ranked = titles(archive, "空港")
+    assert set(ranked[:2]) == {"関西国際空港に新ターミナル", "地方空港の国際便"}
+    assert ranked[-1] == "成田の滑走路が延長"
+
+
+def test_word_inside_a_compound_ranks_below_the_word_itself(archive):
+    # 京都 is a substring of 東京都; the Kyoto article must come first.
+    assert titles(archive, "京都") == ["京都の寺で紅葉が見頃", "都庁の展望室が改装"]
+
+
+def test_all_words_first_then_partial_matches_only_when_none_has_them_all(archive):
+    strict = archive.search.search("空港 滑走路")
+    assert not strict.partial and strict.total == 1
+    partial = archive.search.search("滑走路 紅葉 展望室")
+    assert partial.partial
+    assert partial.total == 3
+
+
+def test_a_quoted_phrase_is_never_relaxed(archive):
+    page = archive.search.search('"空港 京都"')
+    assert page.total == 0 and not page.partial
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        (
+            "newest",
+            [
+                "京都の寺で紅葉が見頃",
+                "都庁の展望室が改装",
+                "関西国際空港に新ターミナル",
+                "成田の滑走路が延長",
+                "地方空港の国際便",
+            ],
+        ),
+        (
+            "oldest",
+            [
+                "成田の滑走路が延長",
+                "関西国際空港に新ターミナル",
+                "都庁の展望室が改装",
+                "京都の寺で紅葉が見頃",
+                "地方空港の国際便",
+            ],
+        ),
+    ],
+)
+def test_sorting_by_date_puts_undated_articles_last(archive, sort, expected):
+    assert titles(archive, "空港 OR 京都 OR 都庁", sort=sort) == expected
+
+
+def test_date_range(archive):
+    found = titles(
+        archive, "空港 OR 京都 OR 都庁", date_from=date(2025, 1, 1), date_to=date(2025, 8, 2)
+    )
+    assert set(found) == {"関西国際空港に新ターミナル", "都庁の展望室が改装"}
+
+
+def test_pagination(archive):
+    first = archive.search.search("空港 OR 京都 OR 都庁", page=1, page_size=2, sort="newest")
+    third = archive.search.search("空港 OR 京都 OR 都庁", page=3, page_size=2, sort="newest")
+    assert first.total == third.total == 5
+    assert first.pages == 3
+    assert (first.first, first.last) == (1, 2)
+    assert [h.title for h in third.hits] == ["地方空港の国際便"]
+    assert (third.first, third.last) == (5, 5)
+    beyond = archive.search.search("空港", page=9)
+    assert beyond.hits == () and beyond.total == 3
+
+
+def test_snippet_marks_the_matched_words(archive):
+    [hit] = archive.search.search("滑走路").hits
+    assert "滑走路" in hit.snippet.marked
+    assert "<mark>滑走路</mark>" in hit.snippet.html()
+    assert hit.title_marked.marked == ("滑走路",)
+
+
+def test_snippet_marks_a_substring_match(archive):
+    hits = archive.search.search("東京都").hits
+    assert hits[0].snippet.marked == ("東京都",)
+
+
+def test_query_is_shown_as_analyzed(archive):
+    page = archive.search.search("関西国際空港 -成田")
+    assert [(t.text, t.units, t.negated) for t in page.terms] == [
+        ("関西国際空港", ("関西", "国際", "空港"), False),
+        ("成田", ("成田",), True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "検索語を入力してください"),
+        ("   ", "検索語を入力してください"),
+        ("-成田", "除外する語"),
+        ("の", "検索できる語がありません"),
+        ("、。", "検索できる語がありません"),
+        ("title:", "title: の後に"),
+        ("site:", "site: の後に"),
+    ],
+)
+def test_unusable_queries_get_a_helpful_message(archive, query, message):
+    with pytest.raises(QueryError, match=message):
+        archive.search.search(query)
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "OR", "- -", "((空港", "空港 OR", 'title:"', "site:a b:c", "\x00", "空港" * 300]
+)
+def test_odd_queries_never_raise_anything_but_a_query_error(archive, query):
+    try:
+        archive.search.search(query)
+    except QueryError:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sort": "random"}, "並べ替え"),
+        ({"page": 0}, "ページ"),
+        ({"page_size": 1000}, "件数"),
+        ({"date_from": date(2025, 2, 1), "date_to": date(2025, 1, 1)}, "開始日"),
+    ],
+)
+def test_bad_options_get_a_helpful_message(archive, options, message):
+    with pytest.raises(QueryError, match=message):
+        archive.search.search("空港", **options)

@@ -1,0 +1,158 @@
+"""The Flask app through its test client: pages, JSON API, errors, escaping."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from archive import create_app
+from indexer.cli import cli
+
+from .conftest import import_into, write_jsonl
+
+
+@pytest.fixture
+def client(sample_archive, sample_home):
+    app = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home)})
+    return app.test_client()
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_search_page_is_japanese_and_shows_results(client):
+    response = client.get("/", query_string={"q": "空港"})
+    html = page_text(response)
+    assert response.status_code == 200
+    assert '<html lang="ja">' in html
+    assert "1件中 1〜1件目" in html
+    assert "関西国際<mark>空港</mark>の新国際線エリアが完成" in html
+    assert 'href="/articles/' in html
+    assert '<span class="unit">空港</span>' in html
+
+
+def test_front_page_without_a_query_shows_the_form(client):
+    html = page_text(client.get("/"))
+    assert 'name="q"' in html
+    assert "20件の記事を収録" in html
+
+
+def test_pagination_links_keep_the_query(client):
+    first = page_text(client.get("/", query_string={"q": "観光", "sort": "newest", "limit": 2}))
+    assert first.count('class="hit"') == 2
+    next_link = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "page=2" in next_link and "sort=newest" in next_link and "limit=2" in next_link
+    second = page_text(client.get(next_link))
+    assert "件中 3〜4件目" in second
+    assert 'rel="prev"' in second
+
+
+def test_sort_choice_is_applied(client):
+    html = page_text(client.get("/", query_string={"q": "観光", "sort": "oldest"}))
+    dates = [part.split('"')[0] for part in html.split('<time datetime="')[1:]]
+    assert dates == sorted(dates)
+
+
+def test_article_page_has_metadata_and_marked_body(client, sample_archive):
+    hit = sample_archive.search.search("京都").hits[0]
+    response = client.get(f"/articles/{hit.id}", query_string={"q": "京都"})
+    html = page_text(response)
+    assert response.status_code == 200
+    assert "<h1>京都の寺院で紅葉が見頃を迎え、早朝から多くの観光客が訪れています</h1>" in html
+    assert "<mark>京都</mark>" in html
+    assert 'href="https://kinki-times.example/kyoto-koyo-kankou-post118204.html"' in html
+    assert "KNA" in html
+
+
+def test_json_api_matches_the_cli(client, sample_home, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_HOME", str(sample_home))
+    api = client.get("/api/search", query_string={"q": "サーバ", "limit": 5}).get_json()
+    cli_json = json.loads(
+        CliRunner().invoke(cli, ["search", "--json", "--limit", "5", "サーバ"]).output
+    )
+    assert api == cli_json
+    assert api["total"] == 2
+    article_id = api["hits"][0]["id"]
+    record = client.get(f"/api/articles/{article_id}").get_json()
+    shown = json.loads(CliRunner().invoke(cli, ["show", "--json", str(article_id)]).output)
+    assert record == shown
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/?q=の", 400, "検索できる語がありません"),
+        ("/?q=空港&page=abc", 400, "page は整数で"),
+        ("/?q=空港&sort=random", 400, "並べ替え"),
+        ("/articles/99999", 404, "記事が見つかりません"),
+        ("/articles/abc", 404, "ページが見つかりません"),
+        ("/no/such/page", 404, "ページが見つかりません"),
+    ],
+)
+def test_errors_are_pages_with_the_right_status(client, path, status, text):
+    response = client.get(path)
+    assert response.status_code == status
+    html = page_text(response)
+    assert text in html
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/search?q=", 400),
+        ("/api/search?q=の", 400),
+        ("/api/articles/99999", 404),
+        ("/api/nothing", 404),
+    ],
+)
+def test_api_errors_are_json(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
+def test_post_is_refused_politely(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "この方法では使えません" in page_text(response)
+
+
+def test_everything_from_an_article_or_a_query_is_escaped(home, tmp_path):
+    from .conftest import make_archive
+
+    archive = make_archive(home)
+    evil = '<script>alert("x")</script>'
+    import_into(
+        archive,
+        write_jsonl(
+            tmp_path / "evil.jsonl",
+            [
+                {
+                    "title": f"危険な見出し{evil}",
+                    "body": f"本文に{evil}が入った記事。",
+                    "url": "javascript:alert(1)",
+                    "tags": [evil],
+                    "category": evil,
+                }
+            ],
+        ),
+    )
+    client = create_app({"TESTING": True, "ARCHIVE_HOME": str(home)}).test_client()
+    search_html = page_text(client.get("/", query_string={"q": f"危険 {evil}"}))
+    article_id = archive.search.search("危険").hits[0].id
+    article_html = page_text(client.get(f"/articles/{article_id}", query_string={"q": evil}))
+    for html in (search_html, article_html):
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
+    assert 'href="javascript:' not in article_html
+
+
+def test_missing_index_is_a_clear_page(home):
+    client = create_app({"TESTING": True, "ARCHIVE_HOME": str(home)}).test_client()
+    response = client.get("/", query_string={"q": "空港"})
+    assert response.status_code == 503
+    assert "索引がありません" in page_text(response)
