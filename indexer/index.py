@@ -166,11 +166,13 @@ class IndexStore:
 
     def index_articles(self, articles: Iterable[Article]) -> int:
         """Add or replace these articles in the current index; searchable on return."""
-        articles = list(articles)
+        # Whoosh cannot replace a document added in the same writer: keep the
+        # last version of each article.
+        latest = {article.id: article for article in articles}
         with self._current_writer(create=True) as writer:
-            for article in articles:
+            for article in latest.values():
                 writer.update_document(**article_document(article))
-        return len(articles)
+        return len(latest)
 
     def delete_articles(self, ids: Iterable[int]) -> None:
         with self._current_writer(create=False) as writer:
@@ -212,7 +214,7 @@ class IndexStore:
             ix = whoosh_index.open_dir(str(path))
             count = 0
             try:
-                with ix.writer(limitmb=256) as writer:
+                with ix.writer(procs=2, multisegment=True, limitmb=256) as writer:
                     for article in articles:
                         writer.add_document(**article_document(article))
                         count += 1

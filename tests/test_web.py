@@ -156,3 +156,9 @@ def test_missing_index_is_a_clear_page(home):
     response = client.get("/", query_string={"q": "空港"})
     assert response.status_code == 503
     assert "索引がありません" in page_text(response)
+
+
+def test_a_page_past_the_end_says_so_and_links_back(client):
+    html = page_text(client.get("/", query_string={"q": "観光", "page": 9}))
+    assert "このページには結果がありません" in html
+    assert 'class="hit"' not in html

@@ -1,0 +1,267 @@
+"""Real-browser tests: headless Debian Chromium against the app served by waitress.
+
+The app runs as ``python -m archive serve`` in a subprocess over the sample archive,
+and Playwright drives the pages the way a reader would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOT = Path("/tmp/archive-search.png")
+KIX_TITLE = "関西国際空港の新国際線エリアが完成、出国手続きの待ち時間短縮へ"
+KYOTO_TITLE = "京都の寺院で紅葉が見頃を迎え、早朝から多くの観光客が訪れています"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url} within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server_url(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of ``python -m archive serve`` over the sample archive."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ARCHIVE_HOME": str(sample_home)}
+    env.pop("ARCHIVE_DATABASE_URL", None)
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(url + "/", proc, log)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server_url: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=server_url, locale="ja-JP")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _search(page: Page, query: str) -> None:
+    """Open the search page, type ``query`` into the box and press Enter."""
+    page.goto("/")
+    page.fill("input[name=q]", query)
+    with page.expect_navigation():
+        page.press("input[name=q]", "Enter")
+
+
+def test_search_from_the_box_shows_the_marked_hit(page: Page) -> None:
+    _search(page, "空港")
+
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["空港"]
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator("#summary")).to_contain_text("1件中 1〜1件目")
+    hits = page.locator("ol.hits > li.hit")
+    expect(hits).to_have_count(1)
+    expect(hits.locator("h2 > a")).to_contain_text("関西国際空港")
+    expect(hits.locator("p.snippet mark").first).to_have_text("空港")
+    expect(page.locator("p.understood span.unit")).to_have_text(["空港"])
+    expect(page.locator("input[name=q]")).to_have_value("空港")
+
+
+def test_clicking_a_hit_opens_the_marked_article(page: Page) -> None:
+    _search(page, "空港")
+    first = page.locator("ol.hits > li.hit").first
+    site = first.locator(".meta").inner_text().split("·")[0].strip()
+    assert site
+
+    with page.expect_navigation():
+        first.locator("h2 > a").click()
+
+    assert re.search(r"/articles/\d+\?q=", page.url), page.url
+    expect(page).to_have_title(re.compile("^" + re.escape(KIX_TITLE)))
+    expect(page.locator("article h1")).to_have_text(KIX_TITLE)
+    metadata = page.locator("dl.metadata")
+    expect(metadata.locator("dt", has_text="サイト")).to_be_visible()
+    expect(metadata.locator("dd").first).to_have_text(site)
+    expect(metadata.locator("a[href^='https://']")).to_have_count(1)
+    marks = page.locator("article .body p mark")
+    expect(marks.first).to_have_text("空港")
+    assert marks.count() >= 1
+
+
+def test_newest_first_sort_orders_the_dates(page: Page) -> None:
+    page.goto("/")
+    page.fill("input[name=q]", "観光")
+    page.select_option("select[name=sort]", label="新しい順")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="検索").click()
+
+    response = navigation.value
+    assert response is not None
+    assert response.status == 200
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["q"] == ["観光"] and query["sort"] == ["newest"]
+    expect(page.locator("select[name=sort]")).to_have_value("newest")
+    expect(page.locator("ol.hits > li.hit").first).to_be_visible()
+    stamps = page.locator(".meta time").evaluate_all(
+        "els => els.map(el => el.getAttribute('datetime'))"
+    )
+    dates = [datetime.fromisoformat(s) for s in stamps]
+    assert len(dates) >= 2, stamps
+    assert dates == sorted(dates, reverse=True), stamps
+    # Undated articles (shown as 日付なし, without a <time>) come after every dated one.
+    dated = [hit.locator("time").count() == 1 for hit in page.locator("li.hit").all()]
+    assert dated == sorted(dated, reverse=True), dated
+
+
+def test_a_particle_alone_is_a_400_with_an_alert(page: Page) -> None:
+    page.goto("/")
+    page.fill("input[name=q]", "の")
+    with page.expect_navigation() as navigation:
+        page.press("input[name=q]", "Enter")
+
+    response = navigation.value
+    assert response is not None and response.status == 400
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_class(re.compile(r"\berror\b"))
+    expect(alert).to_contain_text("「の」")
+    expect(page.locator("ol.hits")).to_have_count(0)
+    expect(page.locator("#summary")).to_have_count(0)
+    expect(page.locator("input[name=q]")).to_have_value("の")
+
+
+def test_a_markup_query_is_shown_escaped_and_never_runs(page: Page) -> None:
+    query = "<img src=x onerror=alert(1)>"
+    dialogs: list[Dialog] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    _search(page, query)
+    # Also load the results URL directly, as a link someone was sent would be.
+    response = page.goto("/?q=" + quote(query))
+    assert response is not None
+    html = response.text()
+    page.wait_for_load_state("load")
+
+    assert dialogs == []
+    expect(page.locator("input[name=q]")).to_have_value(query)
+    expect(page).to_have_title(query + " - 記事アーカイブ")
+    assert page.locator("img").count() == 0
+    assert page.locator("[onerror]").count() == 0
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert query not in html
+
+
+def test_kyoto_results_screenshot(page: Page) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _search(page, "京都")
+
+    first_title = page.locator("ol.hits > li.hit h2 > a").first
+    expect(first_title).to_contain_text("京都")
+    expect(first_title).to_have_text(KYOTO_TITLE)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 0
+
+
+def test_next_page_link_shows_the_following_hits(page: Page) -> None:
+    _search(page, "者")  # 13 hits in the sample: two pages of ten
+    expect(page.locator("#summary")).to_contain_text("13件中 1〜10件目")
+    expect(page.locator("ol.hits > li.hit")).to_have_count(10)
+    first_page = page.locator("ol.hits h2 > a").all_inner_texts()
+
+    with page.expect_navigation():
+        page.locator("nav.pages a[rel=next]").click()
+
+    assert parse_qs(urlsplit(page.url).query)["page"] == ["2"]
+    expect(page.locator("#summary")).to_contain_text("13件中 11〜13件目")
+    expect(page.locator("nav.pages [aria-current=page]")).to_have_text("2")
+    expect(page.locator("nav.pages a[rel=next]")).to_have_count(0)
+    expect(page.locator("nav.pages a[rel=prev]")).to_have_count(1)
+    second_page = page.locator("ol.hits h2 > a").all_inner_texts()
+    assert len(second_page) == 3 and not set(second_page) & set(first_page)
+
+
+def test_next_page_link_keeps_the_page_size(page: Page) -> None:
+    page.goto("/?q=" + quote("観光") + "&limit=2")  # 4 hits: two pages of two
+    expect(page.locator("#summary")).to_contain_text("4件中 1〜2件目")
+    first_page = page.locator("ol.hits h2 > a").all_inner_texts()
+
+    with page.expect_navigation():
+        page.locator("nav.pages a[rel=next]").click()
+
+    assert parse_qs(urlsplit(page.url).query).get("limit") == ["2"], page.url
+    expect(page.locator("#summary")).to_contain_text("4件中 3〜4件目")
+    second_page = page.locator("ol.hits h2 > a").all_inner_texts()
+    assert len(second_page) == 2 and not set(second_page) & set(first_page)
