@@ -30,7 +30,7 @@ from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
 from indexer.variants import fold_variants
 
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 
 # Parts of speech that never decide whether an article matches: with particles
 # and auxiliaries kept, an OR query matches nearly every document.
@@ -181,13 +181,25 @@ def normalize_for_grams(text: str) -> str:
     return fold_variants(unicodedata.normalize("NFKC", text)).lower()
 
 
-_GRAM_RUN = re.compile(r"[a-z0-9]+|[^\W_a-z0-9]+")
+# Bigrams are taken from kanji and katakana runs, where compounds hide words;
+# hiragana is left to Sudachi (it is mostly particles and endings, and its
+# bigrams would double the index for little recall).
+_GRAM_RUN = re.compile(
+    r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134fー々〆ヵヶ\u30a1-\u30fa\u30fc-\u30ff]+"
+)
 
 
 def gram_runs(text: str) -> Iterator[str]:
-    """Runs of letters and digits in normalized text, ASCII words apart from the rest."""
+    """Runs of kanji, of katakana and of ASCII letters and digits, in normalized text."""
     for match in _GRAM_RUN.finditer(normalize_for_grams(text)):
         yield match.group(0)
+
+
+def gram_word(text: str) -> str | None:
+    """``text`` normalized, if it is one run the bigram field can find; else ``None``."""
+    normalized = normalize_for_grams(text)
+    match = _GRAM_RUN.fullmatch(normalized)
+    return normalized if match else None
 
 
 def character_bigrams(run: str) -> list[str]:

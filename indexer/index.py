@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
@@ -44,6 +45,7 @@ META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # How long an import waits for a rebuild (or another import) to finish writing.
 WRITE_TIMEOUT_SECONDS = 600.0
+PARALLEL_BATCH = 200
 
 
 def make_schema() -> Schema:
@@ -169,17 +171,35 @@ class IndexStore:
         # Whoosh cannot replace a document added in the same writer: keep the
         # last version of each article.
         latest = {article.id: article for article in articles}
-        with self._current_writer(create=True) as writer:
+        with self._current_writer(create=True, batch=len(latest)) as writer:
+            # One deletion for the batch is much cheaper than update_document,
+            # which opens a searcher for every document.
+            if latest:
+                writer.delete_by_query(wq.Or([wq.Term("id", str(i)) for i in latest]))
             for article in latest.values():
-                writer.update_document(**article_document(article))
+                writer.add_document(**article_document(article))
+        self._check_present(latest)
         return len(latest)
+
+    def _check_present(self, ids: Iterable[int]) -> None:
+        # A writer process that dies can still leave commit() looking successful.
+        wanted = [wq.Term("id", str(i)) for i in ids]
+        if not wanted:
+            return
+        with self.open().searcher() as searcher:
+            found = len(searcher.search(wq.Or(wanted), limit=None))
+        if found != len(wanted):
+            raise ArchiveError(
+                f"only {found} of {len(wanted)} articles reached the index; they are stored: "
+                "run python -m indexer reindex"
+            )
 
     def delete_articles(self, ids: Iterable[int]) -> None:
         with self._current_writer(create=False) as writer:
             for article_id in ids:
                 writer.delete_by_term("id", str(article_id))
 
-    def _current_writer(self, create: bool) -> IndexWriter:
+    def _current_writer(self, create: bool, batch: int = 0) -> IndexWriter:
         """A writer on the generation that is current once the write lock is held.
 
         A rebuild holds the old generation's lock until it has switched, so a
@@ -187,7 +207,9 @@ class IndexStore:
         """
         while True:
             ix = self.open_or_create() if create else self.open()
-            writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS)
+            # Two processes pay off once a batch is big enough to share.
+            options = {"procs": 2, "multisegment": True} if batch >= PARALLEL_BATCH else {}
+            writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS, **options)
             if Path(ix.storage.folder) == self.current_path():
                 return writer
             writer.cancel()

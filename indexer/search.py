@@ -25,7 +25,7 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.index import Index
 
-from indexer.analysis import character_bigrams, gram_runs, query_units
+from indexer.analysis import character_bigrams, gram_word, query_units
 from indexer.dates import TOKYO, parse_date
 from indexer.errors import QueryError
 from indexer.index import IndexStore
@@ -129,10 +129,10 @@ def _unit_query(unit: str, boosts: dict[str, float]) -> wq.Query:
 
 def _grams_query(text: str) -> wq.Query | None:
     """The word as a run of character bigrams: finds it inside any compound."""
-    runs = list(gram_runs(text))
-    if len(runs) != 1:
+    run = gram_word(text)
+    if run is None:
         return None
-    grams = character_bigrams(runs[0])
+    grams = character_bigrams(run)
     if len(grams) == 1:
         return wq.Term("grams", grams[0], boost=GRAMS_BOOST)
     return wq.Phrase("grams", grams, boost=GRAMS_BOOST)
