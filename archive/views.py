@@ -17,7 +17,13 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from indexer.archive import Archive
-from indexer.errors import ArticleNotFound, IndexMissing, IndexOutdated, QueryError
+from indexer.errors import (
+    ArchiveError,
+    ArticleNotFound,
+    IndexMissing,
+    IndexOutdated,
+    QueryError,
+)
 from indexer.search import DEFAULT_PAGE_SIZE, parse_day
 from indexer.snippets import make_snippet
 from indexer.store import article_record, get_article
@@ -107,7 +113,7 @@ def article_page(article_id: int):
     paragraphs = body.split("\n")
     if query:
         try:
-            _, terms = archive().search.analyze_query(query)
+            _, terms = archive().search.understand(query)
         except QueryError:
             terms = []
         units = {u for t in terms if not t.negated for u in t.units}
@@ -115,11 +121,17 @@ def article_page(article_id: int):
         paragraphs = [make_snippet(p, units, literals, width=len(p) + 1).parts for p in paragraphs]
     else:
         paragraphs = [((p, False),) for p in paragraphs]
+    try:
+        related = archive().search.related(article_id)
+    except ArchiveError as exc:
+        log.warning("no related articles for %s: %s", article_id, exc)
+        related = ()
     return render_template(
         "article.html",
         article=article_record(article),
         paragraphs=paragraphs,
         query=query,
+        related=related,
     )
 
 

@@ -30,11 +30,21 @@ from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 
 from indexer.variants import fold_variants
 
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "6"
 
 # Parts of speech that never decide whether an article matches: with particles
-# and auxiliaries kept, an OR query matches nearly every document.
-STOP_PARTS_OF_SPEECH = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
+# and auxiliaries kept, an OR query matches nearly every document.  Pronouns,
+# adnominals, conjunctions and interjections (何, どこ, この, しかし) are the
+# scaffolding of a question, not what it asks about.
+STOP_PARTS_OF_SPEECH = frozenset(
+    {"助詞", "助動詞", "補助記号", "記号", "空白", "代名詞", "連体詞", "接続詞", "感動詞"}
+)
+# Light verbs, formal nouns and question adverbs, by Sudachi's normalized form
+# (する → 為る, ある → 有る, いくら → 幾ら): in nearly every text, or in every question.
+STOP_WORDS = frozenset(
+    {"為る", "有る", "居る", "成る", "出来る", "無い", "こと", "事", "為", "よう", "様"}
+    | {"何", "何故", "どう", "幾つ", "幾ら", "どんな", "そう", "こう", "如何"}
+)
 
 # Sudachi refuses input over 49,149 UTF-8 bytes; stay well below.
 _MAX_CHUNK_BYTES = 30_000
@@ -54,15 +64,20 @@ def sudachi_version() -> str:
     return f"sudachipy {metadata.version('sudachipy')}"
 
 
+def sudachi_dictionary() -> Dictionary:
+    """The process-wide Sudachi core dictionary (memory-mapped, loaded once)."""
+    global _dictionary
+    with _dictionary_lock:
+        if _dictionary is None:
+            _dictionary = Dictionary(dict="core")
+        return _dictionary
+
+
 def _sudachi():
-    """This thread's Sudachi tokenizer over the process-wide dictionary."""
+    """This thread's Sudachi tokenizer (a tokenizer is not thread-safe)."""
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        global _dictionary
-        with _dictionary_lock:
-            if _dictionary is None:
-                _dictionary = Dictionary(dict="core")
-        tokenizer = _local.tokenizer = _dictionary.tokenizer(SplitMode.C)
+        tokenizer = _local.tokenizer = sudachi_dictionary().tokenizer(SplitMode.C)
     return tokenizer
 
 
@@ -91,13 +106,33 @@ def sentence_chunks(text: str, max_bytes: int = _MAX_CHUNK_BYTES) -> Iterator[tu
 
 @dataclass(frozen=True)
 class Morpheme:
-    """One word Sudachi found: its normalized text and where it stands."""
+    """One word Sudachi found: the form it is indexed as, and where it stands."""
 
-    text: str
+    text: str  # the indexed form: normalized, katakana variants folded
+    form: str  # Sudachi's normalized form, for people to read
     start: int
     end: int
     part_of_speech: str
     units: tuple[Morpheme, ...] = ()
+
+
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+
+
+def fold_katakana(word: str) -> str:
+    """One spelling for katakana variants Sudachi's dictionary does not know.
+
+    Small kana become large (ウィンドウ → ウインドウ) and a closing long-vowel
+    mark after three or more kana is dropped (コンピューター → コンピュータ),
+    the two ways the same loanword is commonly written.
+    """
+    if not _KATAKANA_WORD.fullmatch(word):
+        return word
+    word = word.translate(_SMALL_KANA)
+    if len(word) >= 4 and word.endswith("ー"):
+        word = word[:-1]
+    return word
 
 
 def morphemes(text: str) -> Iterator[Morpheme]:
@@ -111,23 +146,25 @@ def morphemes(text: str) -> Iterator[Morpheme]:
     for offset, piece in sentence_chunks(folded):
         for m in tokenizer.tokenize(piece):
             pos = m.part_of_speech()[0]
-            if pos in STOP_PARTS_OF_SPEECH:
+            if pos in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS:
                 continue
             start, end = offset + m.begin(), offset + m.end()
             units = tuple(
                 # A unit of an expanded character (㍿ → 株式 会社) has no span
                 # of its own: it stands for the whole word.
-                Morpheme(
-                    a.normalized_form(),
-                    *_span(offset + a.begin(), offset + a.end(), start, end),
-                    pos,
-                )
+                _morpheme(a, *_span(offset + a.begin(), offset + a.end(), start, end), pos)
                 for a in m.split(SplitMode.A)
                 if a.part_of_speech()[0] not in STOP_PARTS_OF_SPEECH
+                and a.normalized_form() not in STOP_WORDS
             )
             if len(units) < 2:
                 units = ()
-            yield Morpheme(m.normalized_form(), start, end, pos, units)
+            yield _morpheme(m, start, end, pos, units)
+
+
+def _morpheme(m, start: int, end: int, pos: str, units: tuple[Morpheme, ...] = ()) -> Morpheme:
+    form = m.normalized_form()
+    return Morpheme(fold_katakana(form), form, start, end, pos, units)
 
 
 def _span(start: int, end: int, outer_start: int, outer_end: int) -> tuple[int, int]:
@@ -178,7 +215,7 @@ class SudachiTokenizer(Tokenizer):
 
 def normalize_for_grams(text: str) -> str:
     """Fold width, case and kanji variants: the text the bigram field sees."""
-    return fold_variants(unicodedata.normalize("NFKC", text)).lower()
+    return fold_variants(unicodedata.normalize("NFKC", text)).lower().translate(_SMALL_KANA)
 
 
 # Bigrams are taken from kanji and katakana runs, where compounds hide words;
@@ -272,6 +309,28 @@ def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
     ]
 
 
+def dictionary_readings(word: str) -> list[str]:
+    """Index forms of the dictionary entries spelled exactly ``word``.
+
+    Out of context Sudachi may read a fragment typed alone differently from
+    the same characters in a sentence (付け as a noun, 付けた as the verb
+    付ける; 嫌わ cut into 嫌 + わ); the dictionary lists every reading.
+    """
+    readings = []
+    for m in sudachi_dictionary().lookup(fold_variants(word)):
+        if m.part_of_speech()[0] in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS:
+            continue
+        form = fold_katakana(m.normalized_form()).lower()
+        if form not in readings:
+            readings.append(form)
+    return readings
+
+
+def query_words(word: str) -> list[Morpheme]:
+    """The A units a query word is searched as, in order."""
+    return [unit for m in morphemes(word) for unit in (m.units or (m,))]
+
+
 def query_units(word: str) -> list[str]:
-    """The A units a query word is searched as (lowercased normalized forms)."""
-    return [t.text for t in analyze(word, query=True)]
+    """The index terms a query word is searched as (its A units, lower case)."""
+    return [m.text.lower() for m in query_words(word)]

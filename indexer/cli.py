@@ -147,7 +147,7 @@ def search(
 
 def _print_page(result: SearchPage) -> None:
     understood = "  ".join(
-        ("-" if t.negated else "") + " | ".join(t.units or ("∅",)) for t in result.terms
+        ("-" if t.negated else "") + " | ".join(t.forms or ("∅",)) for t in result.terms
     )
     note = " (partial matches: no article has every word)" if result.partial else ""
     click.echo(

@@ -1,7 +1,8 @@
 """The query language, parsed into plain data (no Whoosh here).
 
     空港 東京            both words (AND)
-    "国際 空港"  「国際空港」 the exact phrase
+    "国際 空港"  「国際空港」 the exact phrase (a 「」 standing apart; one inside a
+                        sentence, 「天洋丸」が…, is just part of the text)
     京都 OR 奈良         either word
     -東京               without the word
     title:空港           the word in the title
@@ -71,6 +72,19 @@ class _Piece:
     quoted: bool
 
 
+def _glued_bracket(text: str, i: int, before: str) -> bool:
+    """Whether the 「…」 at ``i`` is part of a sentence (「天洋丸」が…) rather than a phrase.
+
+    Japanese text quotes names with 「」 all the time; only a bracket standing
+    apart, with spaces or the ends of the query around it, asks for a phrase.
+    """
+    if text[i] not in "「『":
+        return False
+    close = text.find(_QUOTES[text[i]], i + 1)
+    after = text[close + 1 : close + 2] if close >= 0 else ""
+    return bool(before) or bool(after.strip())
+
+
 def _split(text: str) -> list[_Piece]:
     """Cut the query at spaces, keeping quoted phrases whole; an unclosed quote runs to the end."""
     pieces: list[_Piece] = []
@@ -78,7 +92,7 @@ def _split(text: str) -> list[_Piece]:
     i = 0
     while i < len(text):
         char = text[i]
-        if char in _QUOTES:
+        if char in _QUOTES and not _glued_bracket(text, i, current):
             close = text.find(_QUOTES[char], i + 1)
             end = len(text) if close < 0 else close
             pieces.append(_Piece(current, text[i + 1 : end].strip(), True))

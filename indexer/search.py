@@ -25,31 +25,39 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.index import Index
 
-from indexer.analysis import character_bigrams, gram_word, query_units
 from indexer.dates import TOKYO, parse_date
 from indexer.errors import QueryError
 from indexer.index import IndexStore
-from indexer.query import Filter, ParsedQuery, Word, parse_query
+from indexer.matching import Plan, QueryPlanner, filter_query
+from indexer.query import Filter, parse_query
 from indexer.snippets import Snippet, make_snippet
+from indexer.suggestions import did_you_mean
+from indexer.synonyms import load_synonyms
 
 log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
+RELATED_TERMS = 12
+# Titles are short and similar in length: their length says nothing about relevance.
+WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.0)
+OPTIMIZE = True
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
-
-FIELD_BOOSTS = {"title": 3.0, "body": 1.0, "captions": 0.5}
-GRAMS_BOOST = 0.3
-PHRASE_BOOST = 1.5
 
 
 @dataclass(frozen=True)
 class QueryTerm:
-    """One word of the query and the units it is searched as (関西国際空港 → 関西 | 国際 | 空港)."""
+    """One word of the query as it was understood (関西国際空港 → 関西 | 国際 | 空港).
+
+    ``units`` are the index terms searched; ``forms`` the same words as
+    people write them (Sudachi's normalized forms), for display.
+    """
 
     text: str
     units: tuple[str, ...]
+    forms: tuple[str, ...]
     negated: bool = False
+    synonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,14 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class RelatedArticle:
+    id: int
+    title: str
+    site: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SearchPage:
     query: str
     total: int
@@ -89,6 +105,8 @@ class SearchPage:
     # True when no article had every word and these are the best partial matches.
     partial: bool = False
     filters: tuple[Filter, ...] = field(default=())
+    # A query worth trying when this one found nothing.
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -110,76 +128,12 @@ class SearchPage:
             "page_size": self.page_size,
             "sort": self.sort,
             "partial": self.partial,
+            "suggestion": self.suggestion,
             "terms": [
                 {"text": t.text, "units": list(t.units), "negated": t.negated} for t in self.terms
             ],
             "hits": [hit.to_json() for hit in self.hits],
         }
-
-
-def _field_boosts(word: Word) -> dict[str, float]:
-    if word.field == "title":
-        return {"title": FIELD_BOOSTS["title"]}
-    return FIELD_BOOSTS
-
-
-def _unit_query(unit: str, boosts: dict[str, float]) -> wq.Query:
-    return wq.Or([wq.Term(name, unit, boost=boost) for name, boost in boosts.items()])
-
-
-def _grams_query(text: str) -> wq.Query | None:
-    """The word as a run of character bigrams: finds it inside any compound."""
-    run = gram_word(text)
-    if run is None:
-        return None
-    grams = character_bigrams(run)
-    if len(grams) == 1:
-        return wq.Term("grams", grams[0], boost=GRAMS_BOOST)
-    return wq.Phrase("grams", grams, boost=GRAMS_BOOST)
-
-
-@dataclass(frozen=True)
-class _Analyzed:
-    word: Word
-    units: tuple[str, ...]
-
-
-def _word_query(item: _Analyzed) -> wq.Query | None:
-    """Articles containing the word: as words (all its units), or as a substring."""
-    word, units = item.word, item.units
-    if not units:
-        return None  # only particles or symbols: nothing to look for
-    boosts = _field_boosts(word)
-    parts: list[wq.Query] = []
-    if len(units) == 1:
-        parts.append(_unit_query(units[0], boosts))
-    elif word.phrase:
-        parts.append(wq.Or([wq.Phrase(name, list(units), boost=b) for name, b in boosts.items()]))
-    else:
-        parts.append(wq.And([_unit_query(u, boosts) for u in units]))
-    if word.field is None and (grams := _grams_query(word.text)) is not None:
-        parts.append(grams)
-    return parts[0] if len(parts) == 1 else wq.Or(parts)
-
-
-def _proximity_query(items: list[_Analyzed]) -> wq.Query | None:
-    """Optional bonus for the units of a word standing together, as typed."""
-    phrases = [
-        wq.Phrase(name, list(item.units), boost=PHRASE_BOOST * boost)
-        for item in items
-        if len(item.units) > 1 and not item.word.phrase
-        for name, boost in _field_boosts(item.word).items()
-        if name != "captions"
-    ]
-    return wq.Or(phrases) if phrases else None
-
-
-def _filter_query(f: Filter) -> wq.Query:
-    if f.field == "site":
-        return wq.Term("site_domains", f.value.removeprefix("www."))
-    if f.field == "tag":
-        return wq.Term("tags", f.value)
-    return wq.Term("category", f.value)
 
 
 def _day_start(day: date) -> int:
@@ -211,6 +165,7 @@ class SearchService:
         self.index_store = index_store
         self._index: Index | None = None
         self._index_path: Path | None = None
+        self._planner: QueryPlanner | None = None
 
     def _current_index(self) -> Index:
         path = self.index_store.current_path()
@@ -219,14 +174,26 @@ class SearchService:
             self._index_path = path
         return self._index
 
-    def analyze_query(self, text: str) -> tuple[ParsedQuery, list[QueryTerm]]:
+    def planner(self) -> QueryPlanner:
+        if self._planner is None:
+            self._planner = QueryPlanner(load_synonyms(self.index_store.root))
+        return self._planner
+
+    def understand(self, text: str) -> tuple[Plan, list[QueryTerm]]:
+        """The Whoosh queries for ``text`` and its words as understood."""
         parsed = parse_query(text)
+        plan = self.planner().plan(parsed)
         terms = [
-            QueryTerm(word.text, tuple(query_units(word.text)), clause.negated)
-            for clause in parsed.clauses
-            for word in clause.alternatives
+            QueryTerm(
+                w.word.text,
+                w.units,
+                w.forms,
+                w.negated,
+                tuple(s.text for unit in w.synonyms for s in unit),
+            )
+            for w in plan.words
         ]
-        return parsed, terms
+        return plan, terms
 
     def search(
         self,
@@ -249,26 +216,26 @@ class SearchService:
             raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
         if date_from and date_to and date_from > date_to:
             raise QueryError("開始日が終了日より後になっています。")
-        parsed, terms = self.analyze_query(text)
-        plan = self._build(parsed)
-        if plan.strict is None and not parsed.filters:
+        plan, terms = self.understand(text)
+        if plan.strict is None and not plan.filters:
             shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
             raise QueryError(
                 f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
             )
-        filters = [_filter_query(f) for f in parsed.filters if not f.negated]
+        filters = [filter_query(f) for f in plan.filters if not f.negated]
         if (dates := _date_filter(date_from, date_to)) is not None:
             filters.append(dates)
-        masks = [_filter_query(f) for f in parsed.filters if f.negated]
+        masks = [filter_query(f) for f in plan.filters if f.negated]
         if plan.exclude is not None:
             masks.append(plan.exclude)
         options: dict[str, Any] = {
             "filter": wq.And(filters) if filters else None,
             "mask": wq.Or(masks) if masks else None,
             "sortedby": _sort_facet(sort),
+            "optimize": OPTIMIZE,
         }
         ix = self._current_index()
-        with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        with ix.searcher(weighting=WEIGHTING) as searcher:
             main = plan.strict if plan.strict is not None else wq.Every()
             scored = wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
             results = searcher.search_page(scored, page, pagelen=page_size, **options)
@@ -276,7 +243,15 @@ class SearchService:
             if results.total == 0 and plan.partial is not None:
                 results = searcher.search_page(plan.partial, page, pagelen=page_size, **options)
                 partial = results.total > 0
-            units = {u for t in terms if not t.negated for u in t.units}
+            suggestion = None
+            if results.total == 0 or partial:
+                suggestion = did_you_mean(searcher.reader(), plan.words)
+            units = {
+                unit
+                for w in plan.words
+                if not w.negated
+                for unit in (*w.units, *(u for alts in w.synonyms for s in alts for u in s.units))
+            }
             literals = [t.text for t in terms if not t.negated]
             # Whoosh answers a page past the end with the last page; show none instead.
             shown = results if results.pagenum == page else []
@@ -295,55 +270,31 @@ class SearchService:
             terms=tuple(terms),
             elapsed_ms=(time.perf_counter() - started) * 1000,
             partial=partial,
-            filters=parsed.filters,
+            filters=plan.filters,
+            suggestion=suggestion,
         )
 
-    def _build(self, parsed: ParsedQuery) -> _Plan:
-        plan = _Plan()
-        required: list[wq.Query] = []
-        exclusions: list[wq.Query] = []
-        partial_parts: list[wq.Query] = []
-        analyzed: list[_Analyzed] = []
-        for clause in parsed.clauses:
-            items = [_Analyzed(w, tuple(query_units(w.text))) for w in clause.alternatives]
-            queries = [q for q in map(_word_query, items) if q is not None]
-            if not queries:
-                continue
-            combined = queries[0] if len(queries) == 1 else wq.Or(queries)
-            if clause.negated:
-                exclusions.append(combined)
-                continue
-            required.append(combined)
-            analyzed.extend(items)
-            plain = [i for i in items if not i.word.phrase and i.word.field is None]
-            if len(plain) < len(items):
-                # A phrase or a field search is a constraint the user spelled out.
-                plan.constraints.append(combined)
-                continue
-            for item in plain:
-                partial_parts.extend(_unit_query(u, FIELD_BOOSTS) for u in item.units)
-                if (grams := _grams_query(item.word.text)) is not None:
-                    partial_parts.append(grams)
-        if exclusions:
-            plan.exclude = wq.Or(exclusions)
-        if not required:
-            return plan
-        plan.strict = required[0] if len(required) == 1 else wq.And(required)
-        if len(partial_parts) > 1:
-            plan.partial = wq.And([*plan.constraints, wq.Or(partial_parts)])
-        plan.bonus = _proximity_query(analyzed)
-        return plan
-
-
-@dataclass
-class _Plan:
-    """The Whoosh queries one parsed query becomes."""
-
-    strict: wq.Query | None = None  # every word (AND)
-    partial: wq.Query | None = None  # any of the plain words, spelled-out constraints kept
-    bonus: wq.Query | None = None  # scores words standing together higher, matches nothing new
-    exclude: wq.Query | None = None  # the -words
-    constraints: list[wq.Query] = field(default_factory=list)
+    def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
+        """Articles like this one: its key terms, searched in the rest of the index."""
+        ix = self._current_index()
+        with ix.searcher(weighting=scoring.BM25F()) as searcher:
+            docnum = searcher.document_number(id=str(article_id))
+            if docnum is None:
+                return ()
+            fields = searcher.stored_fields(docnum)
+            text = "\n".join((fields.get("title") or "", fields.get("body") or ""))
+            key_terms = searcher.key_terms_from_text("body", text, numterms=RELATED_TERMS)
+            if not key_terms:
+                return ()
+            query = wq.Or(
+                [
+                    wq.Term(name, term, boost=weight * boost)
+                    for term, weight in key_terms
+                    for name, boost in (("title", 2.0), ("body", 1.0))
+                ]
+            )
+            results = searcher.search(query, limit=limit, mask={docnum})
+            return tuple(_related(r.fields()) for r in results)
 
 
 def _sort_facet(sort: str) -> sorting.FacetType | None:
@@ -352,6 +303,20 @@ def _sort_facet(sort: str) -> sorting.FacetType | None:
     # Undated articles go last either way.
     return sorting.MultiFacet(
         [sorting.FieldFacet("undated"), sorting.FieldFacet("time_key", reverse=sort == "newest")]
+    )
+
+
+def _published(fields: dict[str, Any]) -> datetime | None:
+    published = fields.get("published")
+    return datetime.fromisoformat(published).astimezone(TOKYO) if published else None
+
+
+def _related(fields: dict[str, Any]) -> RelatedArticle:
+    return RelatedArticle(
+        id=int(fields["id"]),
+        title=fields.get("title") or "",
+        site=fields.get("site"),
+        published_at=_published(fields),
     )
 
 
@@ -365,13 +330,12 @@ def _hit(
         if caption_snippet.marked:
             snippet = caption_snippet
     title = fields.get("title") or ""
-    published = fields.get("published")
     return SearchHit(
         id=int(fields["id"]),
         title=title,
         url=fields.get("url"),
         site=fields.get("site"),
-        published_at=datetime.fromisoformat(published).astimezone(TOKYO) if published else None,
+        published_at=_published(fields),
         category=fields.get("category") or None,
         snippet=snippet,
         title_marked=make_snippet(title, units, literals, width=len(title) + 1),

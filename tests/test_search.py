@@ -167,7 +167,7 @@ def test_snippet_marks_a_substring_match(archive):
 
 def test_query_is_shown_as_analyzed(archive):
     page = archive.search.search("関西国際空港 -成田")
-    assert [(t.text, t.units, t.negated) for t in page.terms] == [
+    assert [(t.text, t.forms, t.negated) for t in page.terms] == [
         ("関西国際空港", ("関西", "国際", "空港"), False),
         ("成田", ("成田",), True),
     ]

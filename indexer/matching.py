@@ -1,0 +1,290 @@
+"""From a parsed query to Whoosh queries: words, synonyms, substrings and ranking bonuses.
+
+Each query word is analyzed like the index (A units, normalized, folded) and
+matches an article when every unit is there as a word (in the title, body or
+captions), or when the word's characters stand together anywhere (the bigram
+field: 東京都 inside 東京都庁).  A unit also matches its dictionary synonyms
+(米国 → アメリカ), scored below the word itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from whoosh import query as wq
+
+from indexer.analysis import (
+    character_bigrams,
+    dictionary_readings,
+    gram_word,
+    query_units,
+    query_words,
+)
+from indexer.query import Filter, ParsedQuery, Word
+
+# Keywords are usually what the article is about, so the title weighs most; the
+# words of a sentence describe the content, and a title matching one of them
+# (日本 in 日本の歴史) says little.
+FIELD_BOOSTS = {"title": 3.0, "body": 1.0, "captions": 0.5}
+SENTENCE_FIELD_BOOSTS = {"title": 0.5, "body": 1.0, "captions": 0.5}
+# A word found only as characters inside a longer word scores well below the word.
+GRAMS_BOOST = 0.3
+# The units of a word typed together (国際空港) standing together in the article.
+PHRASE_BOOST = 1.5
+# Typed words found in the title in the order they were typed.
+ORDER_BONUS = 3.0
+ORDER_SLOP = 30
+# A dictionary synonym scores below the word the user typed.
+SYNONYM_BOOST = 0.4
+# Another dictionary reading of a word typed alone scores just below the reading Sudachi chose.
+READING_BOOST = 0.8
+# A query typed without spaces that holds this many words is read as a sentence.
+SENTENCE_UNITS = 4
+
+
+@dataclass(frozen=True)
+class Synonym:
+    text: str
+    units: tuple[str, ...]
+
+
+# A single character (often an A unit of an unknown name) is too ambiguous to expand.
+MIN_SYNONYM_SOURCE = 2
+
+
+@dataclass(frozen=True)
+class AnalyzedWord:
+    """A query word with its units, their readable forms, and each unit's synonyms."""
+
+    word: Word
+    units: tuple[str, ...]
+    forms: tuple[str, ...]
+    # For each unit, its synonyms: (as written, as index units).
+    synonyms: tuple[tuple[Synonym, ...], ...] = ()
+    negated: bool = False
+    # Other dictionary readings of the whole word (付け → 付ける), scored a little lower.
+    readings: tuple[str, ...] = ()
+
+    def synonym_units(self, index: int) -> tuple[tuple[str, ...], ...]:
+        return tuple(s.units for s in self.synonyms[index])
+
+    @property
+    def plain(self) -> bool:
+        """Neither quoted nor limited to a field: a word the search may relax."""
+        return not self.word.phrase and self.word.field is None
+
+
+@dataclass
+class Plan:
+    """The Whoosh queries one parsed query becomes."""
+
+    words: list[AnalyzedWord] = field(default_factory=list)
+    strict: wq.Query | None = None  # every clause (AND)
+    partial: wq.Query | None = None  # any plain word; quoted and field words still required
+    bonus: wq.Query | None = None  # scores units standing together higher, matches nothing new
+    exclude: wq.Query | None = None  # the -words
+    filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
+    sentence: bool = False  # typed as a sentence: ranked by any of its words
+
+
+@lru_cache(maxsize=4096)
+def _analyzed_synonym(text: str) -> tuple[str, ...]:
+    return tuple(query_units(text))
+
+
+def _field_boosts(word: Word) -> dict[str, float]:
+    if word.field == "title":
+        return {"title": FIELD_BOOSTS["title"]}
+    return FIELD_BOOSTS
+
+
+def _sequence(name: str, units: tuple[str, ...], boost: float) -> wq.Query:
+    if len(units) == 1:
+        return wq.Term(name, units[0], boost=boost)
+    return wq.Phrase(name, list(units), boost=boost)
+
+
+def unit_query(
+    unit: str, boosts: Mapping[str, float], synonyms: tuple[tuple[str, ...], ...] = ()
+) -> wq.Query:
+    """The unit as a word in any of the fields, or one of its synonyms (scored lower)."""
+    alternatives = [wq.Term(name, unit, boost=boost) for name, boost in boosts.items()]
+    for synonym in synonyms:
+        alternatives.extend(
+            _sequence(name, synonym, boost * SYNONYM_BOOST) for name, boost in boosts.items()
+        )
+    return wq.Or(alternatives)
+
+
+def grams_query(text: str) -> wq.Query | None:
+    """The word as a run of character bigrams: finds it inside any compound."""
+    run = gram_word(text)
+    if run is None:
+        return None
+    return _sequence("grams", tuple(character_bigrams(run)), GRAMS_BOOST)
+
+
+def word_query(item: AnalyzedWord) -> wq.Query | None:
+    """Articles containing the word: as words (all its units), or as a substring."""
+    if not item.units:
+        return None  # only particles or symbols: nothing to look for
+    boosts = _field_boosts(item.word)
+    if item.word.phrase and len(item.units) > 1:
+        match = wq.Or([wq.Phrase(name, list(item.units), boost=b) for name, b in boosts.items()])
+    else:
+        units = [unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)]
+        match = units[0] if len(units) == 1 else wq.And(units)
+    alternatives = [match, *reading_queries(item, boosts)]
+    if item.word.field is None and (grams := grams_query(item.word.text)) is not None:
+        alternatives.append(grams)
+    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+
+
+def reading_queries(item: AnalyzedWord, boosts: Mapping[str, float]) -> list[wq.Query]:
+    return [
+        wq.Term(name, reading, boost=boost * READING_BOOST)
+        for reading in item.readings
+        for name, boost in boosts.items()
+    ]
+
+
+def proximity_query(items: list[AnalyzedWord], boosts: Mapping[str, float]) -> wq.Query | None:
+    """Optional bonus for the units of a word typed together (国際空港) standing together."""
+    phrases = [
+        wq.Phrase(name, list(item.units), boost=PHRASE_BOOST * boost)
+        for item in items
+        if len(item.units) > 1 and not item.word.phrase
+        for name, boost in boosts.items()
+        if name != "captions"
+    ]
+    return wq.Or(phrases) if phrases else None
+
+
+def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
+    """Optional bonus for a title holding the typed words in the order they were typed."""
+    words = [item.units for item in items if item.plain and item.units]
+    pairs = [(a[-1], b[0]) for a, b in zip(words, words[1:], strict=False) if a[-1] != b[0]]
+    if not pairs or ORDER_BONUS <= 0:
+        return None
+    return wq.Or(
+        [
+            wq.ConstantScoreQuery(
+                wq.Phrase("title", list(pair), slop=ORDER_SLOP), score=ORDER_BONUS
+            )
+            for pair in pairs
+        ]
+    )
+
+
+def filter_query(f: Filter) -> wq.Query:
+    if f.field == "site":
+        return wq.Term("site_domains", f.value.removeprefix("www."))
+    if f.field == "tag":
+        return wq.Term("tags", f.value)
+    return wq.Term("category", f.value)
+
+
+class QueryPlanner:
+    def __init__(self, synonyms: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.synonyms = synonyms or {}
+
+    def analyze(self, word: Word, negated: bool = False) -> AnalyzedWord:
+        found = query_words(word.text)
+        units = tuple(m.text.lower() for m in found)
+        readings = (
+            () if word.phrase else tuple(r for r in dictionary_readings(word.text) if (r,) != units)
+        )
+        return AnalyzedWord(
+            word=word,
+            units=units,
+            forms=tuple(m.form for m in found),
+            synonyms=tuple(() if word.phrase else self._synonyms(u) for u in units),
+            negated=negated,
+            readings=readings,
+        )
+
+    def _synonyms(self, unit: str) -> tuple[Synonym, ...]:
+        if len(unit) < MIN_SYNONYM_SOURCE:
+            return ()
+        seen = {(unit,)}
+        out = []
+        for text in self.synonyms.get(unit, ()):
+            analyzed = _analyzed_synonym(text)
+            if analyzed and analyzed not in seen:
+                seen.add(analyzed)
+                out.append(Synonym(text, analyzed))
+        return tuple(out)
+
+    def plan(self, parsed: ParsedQuery) -> Plan:
+        plan = Plan(filters=parsed.filters)
+        analyzed = [
+            (clause, [self.analyze(w, clause.negated) for w in clause.alternatives])
+            for clause in parsed.clauses
+        ]
+        plan.words = [item for _, items in analyzed for item in items]
+        plan.sentence = is_sentence(plan.words)
+        boosts = SENTENCE_FIELD_BOOSTS if plan.sentence else FIELD_BOOSTS
+        required: list[wq.Query] = []
+        constraints: list[wq.Query] = []
+        exclusions: list[wq.Query] = []
+        any_parts: list[wq.Query] = []
+        for clause, items in analyzed:
+            query = _clause_query(items)
+            if query is None:
+                continue
+            if clause.negated:
+                exclusions.append(query)
+                continue
+            required.append(query)
+            if not all(item.plain for item in items):
+                # A phrase or a field search is a constraint the user spelled out.
+                constraints.append(query)
+                continue
+            for item in items:
+                any_parts.extend(
+                    unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)
+                )
+                any_parts.extend(reading_queries(item, boosts))
+                if item.units and (grams := grams_query(item.word.text)) is not None:
+                    any_parts.append(grams)
+        if exclusions:
+            plan.exclude = wq.Or(exclusions)
+        if not required:
+            return plan
+        any_word = wq.And([*constraints, wq.Or(any_parts)]) if len(any_parts) > 1 else None
+        if not plan.sentence:
+            # A sentence is a run of words, not a compound: no phrase to favour.
+            positive = [w for w in plan.words if not w.negated]
+            bonuses = [q for q in (proximity_query(positive, boosts), order_query(positive)) if q]
+            plan.bonus = wq.Or(bonuses) if bonuses else None
+        if plan.sentence and any_word is not None:
+            # No article has every word of a question: rank by all of them instead.
+            plan.strict = any_word
+            return plan
+        plan.sentence = False
+        plan.strict = required[0] if len(required) == 1 else wq.And(required)
+        plan.partial = any_word
+        return plan
+
+
+def is_sentence(words: list[AnalyzedWord]) -> bool:
+    """Whether the query reads as a sentence or question rather than keywords.
+
+    Keywords are typed apart (空港 台風) or as one compound (関西国際空港); a run
+    of many words typed without spaces, or one ending in a question mark, is
+    natural language.
+    """
+    positive = [w for w in words if not w.negated]
+    if len(positive) != 1 or not positive[0].plain:
+        return False
+    text = positive[0].word.text.rstrip()
+    return len(positive[0].units) >= SENTENCE_UNITS or text.endswith(("?", "？", "か。", "か"))
+
+
+def _clause_query(items: list[AnalyzedWord]) -> wq.Query | None:
+    queries = [q for q in map(word_query, items) if q is not None]
+    if not queries:
+        return None
+    return queries[0] if len(queries) == 1 else wq.Or(queries)

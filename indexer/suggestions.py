@@ -1,0 +1,83 @@
+""" "Did you mean": a correction for a query that finds nothing.
+
+A plain query word that is not in the index (a compound is compared whole
+with the compounds in the index) is replaced by the most frequent indexed
+word at edit distance one (two for long words) that starts with the same
+character: the typical slip of a wrong kanji or a mistyped katakana loanword.
+A word with no such neighbour whose parts are not in the index either is
+dropped, as long as something is left to search.
+"""
+
+from __future__ import annotations
+
+from whoosh.reading import IndexReader
+
+from indexer.matching import AnalyzedWord
+
+_FIELDS = ("title", "body")
+_MAX_CANDIDATES = 5000
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning ``limit + 1``) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _known(reader: IndexReader, unit: str) -> bool:
+    return any(reader.doc_frequency(name, unit) for name in _FIELDS)
+
+
+def _nearest(reader: IndexReader, unit: str) -> str | None:
+    limit = 1 if len(unit) < 5 else 2
+    best, best_frequency = None, 0
+    for count, term in enumerate(reader.expand_prefix("body", unit[0])):
+        if count > _MAX_CANDIDATES:
+            break
+        candidate = term.decode("utf-8") if isinstance(term, bytes) else term
+        if candidate == unit or len(candidate) < 2:
+            continue
+        if edit_distance(unit, candidate, limit) <= limit:
+            frequency = reader.doc_frequency("body", candidate)
+            if frequency > best_frequency:
+                best, best_frequency = candidate, frequency
+    return best
+
+
+def _mended(reader: IndexReader, word: AnalyzedWord) -> str | None:
+    """A replacement for ``word`` when it looks mistyped; ``word`` itself if it looks fine."""
+    text = word.word.text
+    missing = [u for u in word.units if not _known(reader, u)]
+    if len(word.units) == 1:
+        return (_nearest(reader, word.units[0]) or None) if missing else text
+    # A compound: compared whole with the compounds in the index (関西国祭空港 → 関西国際空港).
+    whole = "".join(word.units)
+    if _known(reader, whole):
+        return text
+    return _nearest(reader, whole) or (None if missing else text)
+
+
+def did_you_mean(reader: IndexReader, words: list[AnalyzedWord]) -> str | None:
+    """A query worth trying instead, or ``None`` if no word can be mended."""
+    kept: list[str] = []
+    for word in words:
+        if word.negated or not word.plain or not word.units:
+            kept.append(("-" if word.negated else "") + word.word.text)
+            continue
+        mended = _mended(reader, word)
+        if mended is not None:
+            kept.append(mended)
+    suggestion = " ".join(kept)
+    original = " ".join(("-" if w.negated else "") + w.word.text for w in words)
+    if suggestion == original or not any(not k.startswith("-") for k in kept):
+        return None
+    return suggestion
