@@ -1,15 +1,17 @@
 """The search service: a query string in, a page of plain results out.
 
-Ranking, in order of what decides:
+How results are ranked (the queries themselves are built in ``matching``):
 
-1. articles that contain every word (AND) come before anything else; when no
-   article has them all, the best partial matches are shown instead (and the
-   page says so);
-2. within that, BM25F over the fields, the title weighted above the body and
-   the body above the captions; a word found only as a substring through the
-   bigram field scores well below a word found as a word;
-3. the words of a compound typed together (国際空港) score higher where they
-   stand together in the article.
+1. keywords (typed apart, or one compound): articles that contain every word
+   come first and are the results; only when no article has them all are the
+   best partial matches shown, and the page says so;
+2. a sentence or question (many words typed without spaces, or ending in a
+   question mark) is ranked by all its words, since no article holds them all;
+3. within that, BM25F over the fields, the title weighted above the body and
+   the body above the captions; a word found only inside a longer compound
+   (the bigram field), a dictionary synonym or another reading scores below
+   the word itself; the units of a typed compound standing together, and the
+   typed words standing in the title in the order typed, score higher.
 """
 
 from __future__ import annotations

@@ -162,3 +162,22 @@ def test_a_page_past_the_end_says_so_and_links_back(client):
     html = page_text(client.get("/", query_string={"q": "観光", "page": 9}))
     assert "このページには結果がありません" in html
     assert 'class="hit"' not in html
+
+
+def test_a_mistyped_query_gets_a_did_you_mean_link(client):
+    html = page_text(client.get("/", query_string={"q": "関西国祭空港"}))
+    assert "もしかして" in html
+    assert 'href="/?q=%E9%96%A2%E8%A5%BF%E5%9B%BD%E9%9A%9B%E7%A9%BA%E6%B8%AF' in html
+
+
+def test_the_page_shows_synonyms_it_searched(client):
+    html = page_text(client.get("/", query_string={"q": "米国"}))
+    assert "同義語: " in html and "アメリカ" in html
+    assert "高橋投手が<mark>アメリカ</mark>で初勝利" in html
+
+
+def test_article_page_lists_related_articles(client, sample_archive):
+    hit = sample_archive.search.search("関西国際空港").hits[0]
+    html = page_text(client.get(f"/articles/{hit.id}"))
+    assert "関連する記事" in html
+    assert html.count('href="/articles/') >= 1
