@@ -16,7 +16,7 @@ from indexer.errors import ArchiveError
 from indexer.index import IndexInfo, IndexStore
 from indexer.models import Article
 from indexer.search import SearchService
-from indexer.store import count_articles, iter_articles, make_engine
+from indexer.store import count_articles, delete_articles, iter_articles, make_engine
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,14 @@ class Archive:
         with self.session() as session:
             total = count_articles(session)
             return self.index.rebuild(iter_articles(session), total, on_progress)
+
+    def delete(self, ids: list[int]) -> list[int]:
+        """Remove these articles from the database, then from the index; the ids found."""
+        with self.session() as session, session.begin():
+            found = delete_articles(session, ids)
+        if found:
+            self.index.delete_articles(found)
+        return found
 
     def stats(self) -> ArchiveStats:
         with self.session() as session:

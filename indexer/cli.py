@@ -15,10 +15,11 @@ import click
 from indexer.analysis import analyze
 from indexer.archive import Archive
 from indexer.errors import ArchiveError
+from indexer.exporting import write_jsonl
 from indexer.importing import ImportSummary, discover, import_files
 from indexer.readers import FORMATS
 from indexer.search import SORTS, SearchPage, parse_day
-from indexer.store import article_record, get_article
+from indexer.store import article_record, get_article, get_articles, iter_articles
 
 
 def _echo_json(data: Any) -> None:
@@ -187,6 +188,44 @@ def show(article_id: int, as_json: bool) -> None:
             click.echo(f"{key}: " + " / ".join(record[key]))
     click.echo()
     click.echo(record["body"])
+
+
+@cli.command()
+@click.argument("words", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write to this file instead of standard output.",
+)
+@reports_errors
+def export(words: tuple[str, ...], output) -> None:
+    """Write the archive, or every result of a search for WORDS, as JSON Lines.
+
+    The file imports back into the same articles: python -m indexer import FILE.jsonl
+    """
+    archive = Archive()
+    with archive.session() as session:
+        if words:
+            articles = get_articles(session, archive.search.matching_ids(" ".join(words)))
+        else:
+            articles = iter_articles(session)
+        count = write_jsonl(articles, output)
+    click.echo(f"Exported {count} articles", err=True)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True, type=int)
+@reports_errors
+def delete(ids: tuple[int, ...]) -> None:
+    """Delete articles (by id) from the database and the index."""
+    found = Archive().delete(list(ids))
+    missing = sorted(set(ids) - set(found))
+    click.echo(f"Deleted {len(found)} articles")
+    if missing:
+        click.echo("Not found: " + " ".join(map(str, missing)))
+        sys.exit(1)
 
 
 @cli.command("analyze")

@@ -216,31 +216,10 @@ class SearchService:
             raise QueryError("ページは1以上です。")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
-        if date_from and date_to and date_from > date_to:
-            raise QueryError("開始日が終了日より後になっています。")
-        plan, terms = self.understand(text)
-        if plan.strict is None and not plan.filters:
-            shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
-            raise QueryError(
-                f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
-            )
-        filters = [filter_query(f) for f in plan.filters if not f.negated]
-        if (dates := _date_filter(date_from, date_to)) is not None:
-            filters.append(dates)
-        masks = [filter_query(f) for f in plan.filters if f.negated]
-        if plan.exclude is not None:
-            masks.append(plan.exclude)
-        options: dict[str, Any] = {
-            "filter": wq.And(filters) if filters else None,
-            "mask": wq.Or(masks) if masks else None,
-            "sortedby": _sort_facet(sort),
-            "optimize": OPTIMIZE,
-        }
+        plan, terms, options = self._prepare(text, sort, date_from, date_to)
         ix = self._current_index()
         with ix.searcher(weighting=WEIGHTING) as searcher:
-            main = plan.strict if plan.strict is not None else wq.Every()
-            scored = wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
-            results = searcher.search_page(scored, page, pagelen=page_size, **options)
+            results = searcher.search_page(_scored(plan), page, pagelen=page_size, **options)
             partial = False
             if results.total == 0 and plan.partial is not None:
                 results = searcher.search_page(plan.partial, page, pagelen=page_size, **options)
@@ -276,6 +255,51 @@ class SearchService:
             suggestion=suggestion,
         )
 
+    def matching_ids(
+        self,
+        text: str,
+        sort: str = "relevance",
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> list[int]:
+        """Every article the search for ``text`` finds, in result order (no pages, no snippets)."""
+        if sort not in SORTS:
+            raise QueryError(
+                f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）"
+            )
+        plan, _, options = self._prepare(text, sort, date_from, date_to)
+        with self._current_index().searcher(weighting=WEIGHTING) as searcher:
+            results = searcher.search(_scored(plan), limit=None, **options)
+            if results.is_empty() and plan.partial is not None:
+                results = searcher.search(plan.partial, limit=None, **options)
+            return [int(hit["id"]) for hit in results]
+
+    def _prepare(
+        self, text: str, sort: str, date_from: date | None, date_to: date | None
+    ) -> tuple[Plan, list[QueryTerm], dict[str, Any]]:
+        """The plan for ``text`` and the Whoosh options (filters, exclusions, sort) around it."""
+        if date_from and date_to and date_from > date_to:
+            raise QueryError("開始日が終了日より後になっています。")
+        plan, terms = self.understand(text)
+        if plan.strict is None and not plan.filters:
+            shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
+            raise QueryError(
+                f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
+            )
+        filters = [filter_query(f) for f in plan.filters if not f.negated]
+        if (dates := _date_filter(date_from, date_to)) is not None:
+            filters.append(dates)
+        masks = [filter_query(f) for f in plan.filters if f.negated]
+        if plan.exclude is not None:
+            masks.append(plan.exclude)
+        options: dict[str, Any] = {
+            "filter": wq.And(filters) if filters else None,
+            "mask": wq.Or(masks) if masks else None,
+            "sortedby": _sort_facet(sort),
+            "optimize": OPTIMIZE,
+        }
+        return plan, terms, options
+
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
         ix = self._current_index()
@@ -297,6 +321,12 @@ class SearchService:
             )
             results = searcher.search(query, limit=limit, mask={docnum})
             return tuple(_related(r.fields()) for r in results)
+
+
+def _scored(plan: Plan) -> wq.Query:
+    """The query results come from: every word (or filters only), with the ranking bonus."""
+    main = plan.strict if plan.strict is not None else wq.Every()
+    return wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
 
 
 def _sort_facet(sort: str) -> sorting.FacetType | None:

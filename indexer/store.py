@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.orm import Session
 
 from indexer.dates import TOKYO
@@ -127,6 +127,14 @@ def get_articles(session: Session, ids: list[int]) -> list[Article]:
     """The articles with these ids, in the order given (missing ones left out)."""
     found = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+def delete_articles(session: Session, ids: list[int]) -> list[int]:
+    """Delete the articles with these ids; returns the ids that were there."""
+    found = [a.id for a in get_articles(session, ids)]
+    if found:
+        session.execute(delete(Article).where(Article.id.in_(found)))
+    return found
 
 
 def count_articles(session: Session) -> int:
