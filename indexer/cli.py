@@ -14,6 +14,7 @@ import click
 
 from indexer.analysis import analyze
 from indexer.archive import Archive
+from indexer.duplicates import near_duplicates
 from indexer.errors import ArchiveError
 from indexer.exporting import write_jsonl
 from indexer.importing import ImportSummary, discover, import_files
@@ -213,6 +214,41 @@ def export(words: tuple[str, ...], output) -> None:
             articles = iter_articles(session)
         count = write_jsonl(articles, output)
     click.echo(f"Exported {count} articles", err=True)
+
+
+@cli.command()
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.1, 1.0),
+    default=0.8,
+    show_default=True,
+    help="How alike two bodies must be (Jaccard similarity of their character shingles).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
+@reports_errors
+def duplicates(threshold: float, as_json: bool) -> None:
+    """List near-identical articles, such as one wire story carried by several sites."""
+    archive = Archive()
+    with archive.session() as session:
+        titles: dict[int, tuple[str, str | None]] = {}
+
+        def bodies():
+            for article in iter_articles(session):
+                titles[article.id] = (article.title, article.site)
+                yield article.id, article.body
+
+        pairs = near_duplicates(bodies(), threshold)
+    if as_json:
+        _echo_json(
+            [{"similarity": round(p.similarity, 3), "ids": [p.first, p.second]} for p in pairs]
+        )
+        return
+    click.echo(f"{len(pairs)} pairs of near-identical articles (similarity ≥ {threshold})")
+    for pair in pairs:
+        click.echo(f"{pair.similarity:.2f}")
+        for article_id in (pair.first, pair.second):
+            title, site = titles[article_id]
+            click.echo(f"  [{article_id}] {title}  ({site or '-'})")
 
 
 @cli.command()
