@@ -11,6 +11,7 @@ prefers scattered one-character hits.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
@@ -91,16 +92,29 @@ def match_ranges(text: str, units: Iterable[str], literals: Iterable[str]) -> li
 
 
 def _best_window(text: str, ranges: list[tuple[int, int]], width: int) -> tuple[int, int]:
-    """The ``width``-character window covering the most matched characters."""
+    """The ``width``-character window covering the most matched characters.
+
+    ``ranges`` are sorted and disjoint, so the characters a window covers come
+    from prefix sums and two binary searches: a text with thousands of
+    matches costs no more than a few.
+    """
+    starts = [s for s, _ in ranges]
+    ends = [e for _, e in ranges]
+    prefix = [0]
+    for s, e in ranges:
+        prefix.append(prefix[-1] + e - s)
     best_start, best_score = 0, -1
-    for anchor, _ in ranges:
+    for anchor in starts:
         # Start a little before the match, at a sentence start if one is near.
         start = max(0, anchor - width // 4)
         cut = max(text.rfind(b, start, anchor) for b in _BREAKS)
         if cut >= 0 and anchor - cut <= width // 2:
             start = cut + 1
         end = start + width
-        score = sum(max(0, min(e, end) - max(s, start)) for s, e in ranges)
+        lo, hi = bisect_right(ends, start), bisect_left(starts, end)
+        score = prefix[hi] - prefix[lo]
+        if lo < hi:
+            score -= max(0, start - starts[lo]) + max(0, ends[hi - 1] - end)
         if score > best_score:
             best_start, best_score = start, score
     return best_start, min(len(text), best_start + width)

@@ -1,0 +1,84 @@
+"""Bad input: each gets a clear message naming the file, and nothing else is lost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, import_into
+
+
+def only_failure(summary, path: Path) -> str:
+    [error] = [e for e in summary.failed if e.path == str(path)]
+    return error.reason
+
+
+@pytest.fixture
+def good(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "clo_article.txt", folder / "good.txt")
+    return folder
+
+
+def test_undecodable_bytes(archive, good):
+    bad = good / "garbage.txt"
+    bad.write_bytes(b"\xff\xfe\xfd\xfc" * 500)
+    summary = import_into(archive, good)
+    assert "cannot decode" in only_failure(summary, bad)
+    assert summary.added == 1
+
+
+def test_a_fifty_megabyte_text_file_is_refused_not_read(archive, good):
+    big = good / "huge.txt"
+    with big.open("wb") as f:
+        f.truncate(50 * 1024 * 1024)
+    summary = import_into(archive, good)
+    assert "file too large for one article (50.0 MB" in only_failure(summary, big)
+    assert summary.added == 1
+
+
+def test_a_hundred_thousand_character_line_is_imported_whole(archive, good):
+    line = "関西国際空港の新しいターミナルが完成した" * 5000 + "。"
+    assert len(line) > 100_000
+    (good / "long.txt").write_text(line + "\n", encoding="utf-8")
+    summary = import_into(archive, good)
+    assert summary.ok and summary.added == 2
+    assert archive.search.search("ターミナル").total == 1
+
+
+def test_an_article_without_a_body(archive, good):
+    bad = good / "nobody.txt"
+    bad.write_text("https://a.example/1\n2025-01-20T10:00:00+09:00\n見出しだけ\n", encoding="utf-8")
+    summary = import_into(archive, good)
+    assert only_failure(summary, bad) == "the article has no body"
+
+
+def test_an_unreadable_file(archive, good):
+    if os.geteuid() == 0:
+        # Root reads past permission bits; this file refuses every reader.
+        bad = Path("/proc/self/mem")
+    else:
+        bad = good / "secret.txt"
+        bad.write_text("読めない", encoding="utf-8")
+        bad.chmod(0)
+    summary = import_into(archive, good, bad)
+    reason = only_failure(summary, bad)
+    assert reason in {"permission denied", "Input/output error"}
+    assert summary.added == 1
+
+
+def test_a_folder_of_thousands_of_files(archive, tmp_path):
+    folder = tmp_path / "many"
+    for i in range(2000):
+        sub = folder / f"{i // 500:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{i:05d}.jsonl").write_text(
+            f'{{"title": "記事{i}号", "body": "通し番号{i}の本文です。"}}\n', encoding="utf-8"
+        )
+    summary = import_into(archive, folder)
+    assert summary.ok and summary.added == 2000 and summary.files == 2000
+    assert archive.index.info().documents == 2000
