@@ -207,3 +207,12 @@ class TestDetectionAndEncodings:
     def test_missing_file(self, tmp_path):
         [error] = read_errors(tmp_path / "nope.txt")
         assert error.reason == "no such file"
+
+
+def test_a_page_with_a_dated_second_line_is_not_taken_for_livedoor(tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_text(
+        "https://news.example/a/1\n公開日: 2025年1月20日\n(CLO) 市役所に新しい窓口が開設された。\n",
+        encoding="utf-8",
+    )
+    assert read_one(path).source_format == "text"

@@ -11,13 +11,20 @@ from indexer.errors import ReadError
 FORMAT = "livedoor"
 
 _URL = re.compile(r"^https?://\S+$")
+# Detection wants the whole second line to be a timestamp, as in the corpus
+# (2010-05-22T14:30:00+0900): a saved page with a dated second line is not livedoor.
+_TIMESTAMP_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 def looks_like(text: str) -> bool:
     """Whether ``text`` opens with a URL line and a date line."""
     lines = text.lstrip("\ufeff").split("\n", 3)
     return (
-        len(lines) >= 3 and bool(_URL.match(lines[0].strip())) and parse_date(lines[1]) is not None
+        len(lines) >= 3
+        and bool(_URL.match(lines[0].strip()))
+        and bool(_TIMESTAMP_LINE.match(lines[1].strip()))
     )
 
 
