@@ -53,6 +53,9 @@ def cli(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # trafilatura logs a warning for every page it finds no text in; the import
+    # summary already reports those pages, with their file names.
+    logging.getLogger("trafilatura").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 @cli.command("import")

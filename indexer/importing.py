@@ -29,7 +29,7 @@ from indexer.store import Outcome, save_article
 log = logging.getLogger(__name__)
 
 # Suffixes taken from a folder; a file named on the command line is always read.
-ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson"}
+ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson", ".html", ".htm"}
 # Files that sit beside articles in corpora but are not articles.
 NOT_ARTICLES = ("readme", "license", "licence", "changes", "copying")
 INDEX_BATCH = 500

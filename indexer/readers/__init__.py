@@ -1,8 +1,9 @@
 """Reading article files of every supported format.
 
 The format is detected per file (``--format`` overrides it): ``.jsonl`` and
-``.ndjson`` are JSON Lines; a text file whose first two lines are a URL and a
-date is livedoor-style; any other text file is a saved news page.
+``.ndjson`` are JSON Lines; ``.html`` and ``.htm`` are saved HTML pages; a text
+file whose first two lines are a URL and a date is livedoor-style; any other
+text file is a saved news page.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ from pathlib import Path
 
 from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
-from indexer.readers import jsonl, livedoor, plaintext
+from indexer.readers import html, jsonl, livedoor, plaintext
 from indexer.readers.decoding import decode
 
-FORMATS = ("auto", plaintext.FORMAT, livedoor.FORMAT, jsonl.FORMAT)
+FORMATS = ("auto", plaintext.FORMAT, livedoor.FORMAT, jsonl.FORMAT, html.FORMAT)
 
 # One article in a text file is never this big; a larger file is a mistake.
 MAX_ARTICLE_BYTES = 10 * 1024 * 1024
 
 _JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+_HTML_SUFFIXES = {".html", ".htm"}
 
 
 def detect_format(path: Path, text: str | None = None) -> str:
-    if path.suffix.lower() in _JSONL_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in _JSONL_SUFFIXES:
         return jsonl.FORMAT
+    if suffix in _HTML_SUFFIXES:
+        return html.FORMAT
     if text is not None and livedoor.looks_like(text):
         return livedoor.FORMAT
     return plaintext.FORMAT
@@ -60,8 +65,14 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
     """
     name = str(path)
     try:
-        is_jsonl = fmt == jsonl.FORMAT or (fmt == "auto" and detect_format(path) == jsonl.FORMAT)
+        if fmt == "auto" and (by_suffix := detect_format(path)) in (jsonl.FORMAT, html.FORMAT):
+            fmt = by_suffix
+        is_jsonl = fmt == jsonl.FORMAT
         data = _read_bytes(path, None if is_jsonl else MAX_ARTICLE_BYTES)
+        if fmt == html.FORMAT:
+            # Decoded by the reader, which heeds the charset the page declares.
+            yield html.read_bytes(data, name)
+            return
         text = decode(data, name)
         if is_jsonl:
             yield from jsonl.read_lines(io.StringIO(text), name)
