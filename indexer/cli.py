@@ -95,6 +95,10 @@ def _print_summary(summary: ImportSummary) -> None:
         f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped, "
         f"{len(summary.failed)} failed"
     )
+    if summary.changes:
+        click.echo("Updated:")
+        for article_id, path, changed in summary.changes:
+            click.echo(f"  [{article_id}] {path}: {', '.join(changed)} changed")
     if summary.skipped:
         click.echo("Skipped (not article files):")
         for path in summary.skipped:

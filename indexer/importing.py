@@ -24,7 +24,7 @@ from indexer.errors import ReadError
 from indexer.index import IndexStore
 from indexer.models import Article
 from indexer.readers import read_file
-from indexer.store import Outcome, save_article
+from indexer.store import Outcome, Saved, save_article
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ class ImportSummary:
     skipped: list[str] = field(default_factory=list)
     failed: list[ReadError] = field(default_factory=list)
     files: int = 0
+    # What each update changed: (article id, where it came from, changed fields).
+    changes: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,7 +93,7 @@ def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
                     summary.skipped.append(str(candidate))
 
 
-def _store(session: Session, draft: ArticleDraft) -> tuple[Outcome, Article]:
+def _store(session: Session, draft: ArticleDraft) -> Saved:
     # A savepoint per article: a rejected row costs that article only.
     with session.begin_nested():
         return save_article(session, draft)
@@ -113,7 +115,7 @@ def import_files(
     pending: list[Article] = []
     for path in files:
         summary.files += 1
-        stored: list[tuple[Outcome, Article]] = []
+        stored: list[Saved] = []
         try:
             with Session(engine, expire_on_commit=False) as session, session.begin():
                 for item in read_file(path, fmt):
@@ -121,16 +123,18 @@ def import_files(
                         summary.failed.append(item)
                         continue
                     try:
-                        outcome, article = _store(session, item)
+                        saved = _store(session, item)
                     except SQLAlchemyError as exc:
                         reason = f"could not be stored ({exc.__class__.__name__}: {exc})"
                         summary.failed.append(ReadError(str(path), reason, item.line))
                         continue
-                    stored.append((outcome, article))
-            for outcome, article in stored:
-                summary.count(outcome)
-                if outcome is not Outcome.UNCHANGED:
-                    pending.append(article)
+                    stored.append(saved)
+            for saved in stored:
+                summary.count(saved.outcome)
+                if saved.outcome is Outcome.UPDATED:
+                    summary.changes.append((saved.article.id, str(path), saved.changed))
+                if saved.outcome is not Outcome.UNCHANGED:
+                    pending.append(saved.article)
         except SQLAlchemyError as exc:
             summary.failed.append(ReadError(str(path), f"database error, nothing stored: {exc}"))
         if len(pending) >= INDEX_BATCH:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,14 @@ def _values(draft: ArticleDraft) -> dict[str, Any]:
     }
 
 
-def save_article(session: Session, draft: ArticleDraft) -> tuple[Outcome, Article]:
+@dataclass(frozen=True)
+class Saved:
+    outcome: Outcome
+    article: Article
+    changed: tuple[str, ...] = ()  # the fields an update changed
+
+
+def save_article(session: Session, draft: ArticleDraft) -> Saved:
     """Add ``draft``, or update the article it is a new copy of.
 
     The same URL is the same article; without a URL, the same normalized text
@@ -95,25 +103,26 @@ def save_article(session: Session, draft: ArticleDraft) -> tuple[Outcome, Articl
     ).first()
     if existing is None:
         if twin is not None:
-            return Outcome.UNCHANGED, twin
+            return Saved(Outcome.UNCHANGED, twin)
         article = Article(
             **values, source_path=draft.source_path, source_format=draft.source_format
         )
         session.add(article)
         session.flush()
-        return Outcome.ADDED, article
+        return Saved(Outcome.ADDED, article)
     if twin is not None and twin.id != existing.id:
-        return Outcome.UNCHANGED, twin
+        return Saved(Outcome.UNCHANGED, twin)
     changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
     if not changed:
-        return Outcome.UNCHANGED, existing
+        return Saved(Outcome.UNCHANGED, existing)
     for key, value in changed.items():
         setattr(existing, key, value)
     existing.source_path = draft.source_path
     existing.source_format = draft.source_format
     existing.updated_at = utcnow()
     session.flush()
-    return Outcome.UPDATED, existing
+    changed.pop("content_hash", None)
+    return Saved(Outcome.UPDATED, existing, tuple(changed))
 
 
 def get_article(session: Session, article_id: int) -> Article:

@@ -153,3 +153,20 @@ def test_python_m_indexer_runs(home):
     )
     assert result.returncode == 0, result.stderr
     assert "空港" in result.stdout
+
+
+def test_reimport_says_what_changed(home, tmp_path):
+    from .conftest import write_jsonl
+
+    url = "https://news.example/a/1"
+    first = write_jsonl(
+        tmp_path / "v1.jsonl", [{"title": "速報", "body": "台風が接近。", "url": url}]
+    )
+    second = write_jsonl(
+        tmp_path / "v2.jsonl",
+        [{"title": "速報", "body": "台風が上陸した。", "url": url, "tags": ["台風"]}],
+    )
+    run("import", str(first))
+    result = run("import", str(second))
+    assert "0 added, 1 updated, 0 unchanged" in result.output
+    assert f"[1] {second}: body, tags changed" in result.output
