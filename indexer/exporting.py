@@ -7,27 +7,12 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from indexer.models import Article
-from indexer.store import article_record
-
-# What an article is, as opposed to where this archive happened to get it or when.
-EXPORTED_FIELDS = (
-    "title",
-    "body",
-    "url",
-    "site",
-    "agency",
-    "author",
-    "credit_sources",
-    "captions",
-    "published_at",
-    "category",
-    "tags",
-)
+from indexer.store import CONTENT_FIELDS, article_record
 
 
 def export_record(article: Article) -> dict[str, Any]:
     record = article_record(article)
-    return {key: record[key] for key in EXPORTED_FIELDS}
+    return {key: record[key] for key in CONTENT_FIELDS}
 
 
 def write_jsonl(articles: Iterable[Article], out: TextIO) -> int:

@@ -17,8 +17,9 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleNotFound
 from indexer.models import Article, Base, utcnow
 
-# Fields a re-import may change; everything else is the article's identity or history.
-_CONTENT_FIELDS = (
+# What an article says, as opposed to where this archive got it or when: what a
+# re-import may change, and what an export writes.
+CONTENT_FIELDS = (
     "title",
     "body",
     "url",
@@ -30,8 +31,8 @@ _CONTENT_FIELDS = (
     "published_at",
     "category",
     "tags",
-    "content_hash",
 )
+_LIST_FIELDS = ("credit_sources", "captions", "tags")
 
 
 class Outcome(enum.Enum):
@@ -64,20 +65,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _values(draft: ArticleDraft) -> dict[str, Any]:
-    return {
-        "title": draft.title,
-        "body": draft.body,
-        "url": draft.url,
-        "site": draft.site,
-        "agency": draft.agency,
-        "author": draft.author,
-        "credit_sources": list(draft.credit_sources),
-        "captions": list(draft.captions),
-        "published_at": draft.published_at,
-        "category": draft.category,
-        "tags": list(draft.tags),
-        "content_hash": draft.content_hash,
-    }
+    values = {name: getattr(draft, name) for name in CONTENT_FIELDS}
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name])
+    values["content_hash"] = draft.content_hash
+    return values
 
 
 @dataclass(frozen=True)

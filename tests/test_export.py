@@ -7,8 +7,7 @@ import json
 from click.testing import CliRunner
 
 from indexer.cli import cli
-from indexer.exporting import EXPORTED_FIELDS
-from indexer.store import article_record, iter_articles
+from indexer.store import CONTENT_FIELDS, article_record, iter_articles
 
 from .conftest import FIXTURES, SAMPLE, import_into, make_archive
 
@@ -24,7 +23,7 @@ def content(archive) -> dict[str, dict]:
     """Every article's exported fields, keyed by its text's hash."""
     with archive.session() as session:
         return {
-            a.content_hash: {k: article_record(a)[k] for k in EXPORTED_FIELDS}
+            a.content_hash: {k: article_record(a)[k] for k in CONTENT_FIELDS}
             for a in iter_articles(session)
         }
 
@@ -35,7 +34,7 @@ def test_export_then_import_keeps_every_field(home, tmp_path):
     run("export", "--output", str(exported))
     lines = exported.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 21
-    assert set(json.loads(lines[0])) == set(EXPORTED_FIELDS)
+    assert set(json.loads(lines[0])) == set(CONTENT_FIELDS)
 
     other = make_archive(tmp_path / "other")
     summary = import_into(other, exported)
