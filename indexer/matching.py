@@ -18,6 +18,7 @@ from whoosh import query as wq
 from indexer.analysis import (
     character_bigrams,
     dictionary_readings,
+    gram_runs,
     gram_word,
     query_units,
     query_words,
@@ -249,6 +250,14 @@ class QueryPlanner:
                 any_parts.extend(reading_queries(item, boosts))
                 if item.units and (grams := grams_query(item.word.text)) is not None:
                     any_parts.append(grams)
+                elif plan.sentence:
+                    # The names in a question (ゾング号, 文周王) are often unknown to
+                    # the dictionary and cut into single characters: find them whole.
+                    any_parts.extend(
+                        q
+                        for run in gram_runs(item.word.text)
+                        if len(run) >= 3 and (q := grams_query(run)) is not None
+                    )
         if exclusions:
             plan.exclude = wq.Or(exclusions)
         if not required:
