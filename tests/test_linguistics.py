@@ -40,6 +40,8 @@ DOCUMENTS = {
     "usa_synonym": ("大統領選挙", "アメリカで大統領選挙の投票が始まった。"),
     "typhoon_title": ("台風が上陸", "大型の勢力を保ったまま九州に上陸した。"),
     "typhoon_body": ("週末の天気", "週末は晴れるが、来週は台風の影響が出るおそれがある。"),
+    "name_whole": ("新会社", "梁文鋒氏が新しい会社を設立した。"),
+    "name_scattered": ("梁と文と鋒", "文鋒の鋭い梁氏の随筆と、会社を設立した話。"),
 }
 
 CASES = [
@@ -95,6 +97,8 @@ CASES = [
     ("title:台風", {"typhoon_title"}, {"typhoon_body"}, "typhoon_title"),
     ('"国際 空港"', {"kix"}, {"scattered"}, "kix"),
     ("空港 -関西", {"scattered"}, {"kix"}, "scattered"),
+    # A question: ranked by all its words; a name unknown to the dictionary found whole
+    ("梁文鋒氏が設立した会社はどこですか？", {"name_whole", "name_scattered"}, set(), "name_whole"),
 ]
 
 
