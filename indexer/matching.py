@@ -39,6 +39,8 @@ ORDER_BONUS = 3.0
 ORDER_SLOP = 30
 # A dictionary synonym scores below the word the user typed.
 SYNONYM_BOOST = 0.4
+# A single character (often an A unit of an unknown name) is too ambiguous to expand.
+MIN_SYNONYM_SOURCE = 2
 # Another dictionary reading of a word typed alone scores just below the reading Sudachi chose.
 READING_BOOST = 0.8
 # A query typed without spaces that holds this many words is read as a sentence.
@@ -49,10 +51,6 @@ SENTENCE_UNITS = 4
 class Synonym:
     text: str
     units: tuple[str, ...]
-
-
-# A single character (often an A unit of an unknown name) is too ambiguous to expand.
-MIN_SYNONYM_SOURCE = 2
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ SORTS = ("relevance", "newest", "oldest")
 RELATED_TERMS = 12
 # Titles are short and similar in length: their length says nothing about relevance.
 WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.0)
-OPTIMIZE = True
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
@@ -296,7 +295,6 @@ class SearchService:
             "filter": wq.And(filters) if filters else None,
             "mask": wq.Or(masks) if masks else None,
             "sortedby": _sort_facet(sort),
-            "optimize": OPTIMIZE,
         }
         return plan, terms, options
 
