@@ -72,3 +72,33 @@ def test_a_failed_rebuild_keeps_the_old_index_in_use(archive):
     assert archive.index.current_path() == before
     assert generations(archive) == [before.name]
     assert archive.search.search("空港").total == 1
+
+
+def test_an_import_into_a_stale_index_rebuilds_it_with_everything(archive, tmp_path):
+    from .conftest import write_jsonl
+
+    import_into(archive, SAMPLE)
+    meta_path = archive.index.current_path() / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["analyzer"] = "0"
+    meta_path.write_text(json.dumps(meta))
+    extra = write_jsonl(
+        tmp_path / "extra.jsonl", [{"title": "新着記事", "body": "灯台の改修が終わった。"}]
+    )
+    assert import_into(archive, extra).added == 1
+    assert archive.search.search("灯台").total == 1
+    assert archive.search.search("関西国際空港").total == 1
+    assert archive.index.info().documents == 21
+
+
+def test_a_later_import_indexes_incrementally_in_the_same_generation(archive, tmp_path):
+    from .conftest import write_jsonl
+
+    import_into(archive, SAMPLE)
+    generation = archive.index.current_path()
+    extra = write_jsonl(
+        tmp_path / "extra.jsonl", [{"title": "新着記事", "body": "灯台の改修が終わった。"}]
+    )
+    import_into(archive, extra)
+    assert archive.index.current_path() == generation
+    assert archive.search.search("灯台").total == 1
