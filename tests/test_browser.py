@@ -265,3 +265,23 @@ def test_next_page_link_keeps_the_page_size(page: Page) -> None:
     expect(page.locator("#summary")).to_contain_text("4件中 3〜4件目")
     second_page = page.locator("ol.hits h2 > a").all_inner_texts()
     assert len(second_page) == 2 and not set(second_page) & set(first_page)
+
+
+def test_did_you_mean_and_related_articles(page: Page) -> None:
+    _search(page, "関西国祭空港")
+    suggestion = page.locator("p.suggestion a")
+    expect(suggestion).to_have_text("関西国際空港")
+
+    with page.expect_navigation():
+        suggestion.click()
+    expect(page.locator("#summary")).to_contain_text("1件中 1〜1件目")
+    expect(page.locator("p.suggestion")).to_have_count(0)
+
+    with page.expect_navigation():
+        page.locator("ol.hits > li.hit h2 > a").first.click()
+    related = page.locator("section.related li a")
+    expect(related.first).to_be_visible()
+    title = related.first.inner_text()
+    with page.expect_navigation():
+        related.first.click()
+    expect(page.locator("article h1")).to_have_text(title)
