@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     keys = ("ARCHIVE_HOME", "ARCHIVE_DATABASE_URL")
     settings = Settings.from_env({k: str(app.config[k]) for k in keys if app.config.get(k)})
     app.json.ensure_ascii = False
-    app.extensions["archive"] = Archive(settings)
+    app.extensions["archive"] = archive = Archive(settings)
+    # The synonym map takes a second or two to build the first time: not on a reader's search.
+    threading.Thread(target=archive.search.planner, name="load-synonyms", daemon=True).start()
 
     from archive import views
 

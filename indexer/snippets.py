@@ -128,7 +128,10 @@ def make_snippet(
 ) -> Snippet:
     """The passage of ``text`` that best shows why it matched, matches marked."""
     ranges = match_ranges(text, units, literals)
-    start, end = _best_window(text, ranges, width) if ranges else (0, min(len(text), width))
+    if ranges and len(text) > width:
+        start, end = _best_window(text, ranges, width)
+    else:
+        start, end = 0, min(len(text), width)
     parts: list[tuple[str, bool]] = []
     if start > 0:
         parts.append(("…", False))

@@ -212,3 +212,9 @@ def test_odd_queries_never_raise_anything_but_a_query_error(archive, query):
 def test_bad_options_get_a_helpful_message(archive, options, message):
     with pytest.raises(QueryError, match=message):
         archive.search.search("空港", **options)
+
+
+def test_a_title_is_shown_whole_with_its_matches_marked(archive):
+    [hit] = archive.search.search("ターミナル").hits
+    assert hit.title_marked.text() == "関西国際空港に新ターミナル"
+    assert hit.title_marked.marked == ("ターミナル",)
