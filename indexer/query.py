@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from indexer.errors import QueryError
 
-TEXT_FIELDS = ("title", "body", "captions")
 FILTER_FIELDS = ("site", "category", "tag")
 
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
@@ -57,10 +56,6 @@ class Filter:
 class ParsedQuery:
     clauses: tuple[Clause, ...]
     filters: tuple[Filter, ...] = ()
-
-    @property
-    def positive(self) -> tuple[Clause, ...]:
-        return tuple(c for c in self.clauses if not c.negated)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ import pytest
 
 from indexer.archive import Archive
 from indexer.config import Settings
+from indexer.drafts import ArticleDraft
+from indexer.errors import ReadError
 from indexer.importing import ImportSummary, import_paths
+from indexer.readers import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -33,6 +36,18 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
     )
     return path
+
+
+def read_one(path: Path, fmt: str = "auto") -> ArticleDraft:
+    """The one article in ``path``, failing the test on anything else."""
+    items = list(read_file(path, fmt))
+    assert len(items) == 1, items
+    assert isinstance(items[0], ArticleDraft), items[0]
+    return items[0]
+
+
+def read_errors(path: Path, fmt: str = "auto") -> list[ReadError]:
+    return [item for item in read_file(path, fmt) if isinstance(item, ReadError)]
 
 
 def import_into(archive: Archive, *paths: Path) -> ImportSummary:

@@ -12,11 +12,11 @@ import pytest
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
-from indexer.readers import FORMATS, detect_format, read_file
+from indexer.readers import FORMATS, detect_format
 from indexer.readers.decoding import declared_charset
 from indexer.readers.html import json_ld_metadata, meta_metadata
 
-from .conftest import FIXTURES, import_into
+from .conftest import FIXTURES, import_into, read_errors, read_one
 
 HTML = FIXTURES / "html"
 
@@ -79,17 +79,9 @@ BOILERPLATE = {
 }
 
 
-def read_one(path: Path, fmt: str = "auto") -> ArticleDraft:
-    items = list(read_file(path, fmt))
-    assert len(items) == 1, items
-    assert isinstance(items[0], ArticleDraft), items[0]
-    return items[0]
-
-
-def read_error(path: Path, fmt: str = "auto") -> ReadError:
-    [item] = read_file(path, fmt)
-    assert isinstance(item, ReadError), item
-    return item
+def only_error(path: Path) -> ReadError:
+    [error] = read_errors(path)
+    return error
 
 
 @pytest.mark.parametrize("name", sorted(BOILERPLATE))
@@ -223,7 +215,7 @@ class TestLegacyEncodings:
         path.write_bytes(
             b'<html><head><meta charset="utf-8"></head><body><p>' + bytes(range(0x80, 0x100)) * 3
         )
-        error = read_error(path)
+        error = only_error(path)
         assert str(path) in str(error)
         assert "cannot decode" in error.reason
 
@@ -231,7 +223,7 @@ class TestLegacyEncodings:
 class TestErrors:
     def test_page_with_only_navigation_names_the_file(self):
         path = HTML / "empty_body.html"
-        error = read_error(path)
+        error = only_error(path)
         assert error.reason == NO_TEXT
         assert error.path == str(path)
         assert str(path) in str(error)
@@ -239,7 +231,7 @@ class TestErrors:
     def test_empty_page(self, tmp_path):
         path = tmp_path / "empty.html"
         path.write_bytes(b"  \n")
-        assert read_error(path).reason == "empty file"
+        assert only_error(path).reason == "empty file"
 
 
 LEAD = "市の教育委員会は二十日、市内の公立図書館で古い郷土資料の電子化を始めると発表した。"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -12,18 +11,15 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import read_file
 
-from .conftest import FIXTURES, LIVEDOOR, SAMPLE, needs_livedoor, write_jsonl
-
-
-def read_one(path: Path, fmt: str = "auto") -> ArticleDraft:
-    items = list(read_file(path, fmt))
-    assert len(items) == 1, items
-    assert isinstance(items[0], ArticleDraft), items[0]
-    return items[0]
-
-
-def read_errors(path: Path, fmt: str = "auto") -> list[ReadError]:
-    return [item for item in read_file(path, fmt) if isinstance(item, ReadError)]
+from .conftest import (
+    FIXTURES,
+    LIVEDOOR,
+    SAMPLE,
+    needs_livedoor,
+    read_errors,
+    read_one,
+    write_jsonl,
+)
 
 
 class TestPlainTextPage:
