@@ -1,31 +1,5 @@
-"""``python -m archive serve``: the web app on a production WSGI server (waitress)."""
+"""``python -m archive``: see :mod:`archive.cli`."""
 
-from __future__ import annotations
-
-import logging
-
-import click
-
-
-@click.group()
-def cli() -> None:
-    """Serve the archive's search page and JSON API."""
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-@click.option("--threads", default=4, show_default=True, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
-    """Run the app with waitress until interrupted."""
-    from waitress import serve as waitress_serve
-
-    from archive import create_app
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app()
-    click.echo(f"Serving the archive at http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads)
-
+from archive.cli import cli
 
 cli(prog_name="python -m archive")
