@@ -9,10 +9,17 @@ from typing import Any
 
 from flask import Flask
 
-from indexer.archive import Archive
-from indexer.config import Settings
+from indexer.archive import Archive, Settings
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# templates/ beside the package in a checkout; inside it once installed from a wheel.
+TEMPLATES = next(
+    path
+    for path in (
+        Path(__file__).resolve().parent.parent / "templates",
+        Path(__file__).resolve().parent / "templates",
+    )
+    if path.is_dir()
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -29,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["archive"] = archive = Archive(settings)
     # The synonym map takes a second or two to build the first time: not on a reader's search.
-    threading.Thread(target=archive.search.planner, name="load-synonyms", daemon=True).start()
+    threading.Thread(target=archive.load_synonyms, name="load-synonyms", daemon=True).start()
 
     from archive import views
 

@@ -1,32 +1,15 @@
-"""Pages and JSON endpoints.  Views call the search service and the store, nothing lower."""
+"""Pages and JSON endpoints.  Views go through :class:`~indexer.archive.Archive`, nothing lower."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    current_app,
-    g,
-    jsonify,
-    render_template,
-    request,
-)
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from indexer.archive import Archive
-from indexer.errors import (
-    ArchiveError,
-    ArticleNotFound,
-    IndexMissing,
-    IndexOutdated,
-    QueryError,
-)
-from indexer.search import DEFAULT_PAGE_SIZE, parse_day
-from indexer.snippets import make_snippet
-from indexer.store import article_record, get_article
+from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage
+from indexer.errors import ArchiveError, ArticleNotFound, IndexMissing, IndexOutdated, QueryError
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +30,30 @@ def archive() -> Archive:
     return current_app.extensions["archive"]
 
 
-def db_session():
-    """This request's database session, closed when the request ends."""
-    if "db_session" not in g:
-        g.db_session = archive().session()
-    return g.db_session
+# The search form's fields: every link that keeps the search (pages, the
+# suggestion, the way back from an article) carries all of them.
+FORM_FIELDS = ("q", "sort", "from", "to", "limit")
 
 
-@bp.teardown_app_request
-def close_db_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+def search_form() -> dict[str, str]:
+    """The search form as the request filled it in."""
+    return {name: request.args.get(name, "") for name in FORM_FIELDS}
+
+
+def _filled(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+@bp.app_template_global()
+def search_url(**changes: Any) -> str:
+    """The results page for this request's search, with ``changes`` (empty fields left out)."""
+    return url_for("archive.search_page", **_filled({**search_form(), **changes}))
+
+
+@bp.app_template_global()
+def article_url(article_id: int) -> str:
+    """An article's page, keeping this request's search (its words are marked there)."""
+    return url_for("archive.article_page", article_id=article_id, **_filled(search_form()))
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -71,30 +66,24 @@ def _int_arg(name: str, default: int) -> int:
         raise QueryError(f"{name} は整数で指定してください（{raw!r} は読めません）。") from None
 
 
-def _run_search(default_limit: int):
+def _run_search(default_limit: int) -> SearchPage:
     """The search the request asks for (q, page, limit, sort, from, to)."""
-    return archive().search.search(
+    return archive().search(
         request.args.get("q", ""),
         page=_int_arg("page", 1),
         page_size=_int_arg("limit", default_limit),
         sort=request.args.get("sort", "relevance") or "relevance",
-        date_from=parse_day(request.args.get("from")),
-        date_to=parse_day(request.args.get("to")),
+        date_from=request.args.get("from"),
+        date_to=request.args.get("to"),
     )
 
 
 @bp.get("/")
 def search_page():
-    query = request.args.get("q", "")
-    form = {
-        "q": query,
-        "sort": request.args.get("sort", "relevance"),
-        "from": request.args.get("from", ""),
-        "to": request.args.get("to", ""),
-        "limit": request.args.get("limit", ""),
-    }
+    form = search_form()
+    form["sort"] = form["sort"] or "relevance"
     context: dict[str, Any] = {"form": form, "sorts": SORT_LABELS, "result": None, "error": None}
-    if not query.strip():
+    if not form["q"].strip():
         context["article_count"] = archive().article_count()
         return render_template("search.html", **context)
     try:
@@ -107,31 +96,24 @@ def search_page():
 
 @bp.get("/articles/<int:article_id>")
 def article_page(article_id: int):
-    article = get_article(db_session(), article_id)
-    query = request.args.get("q", "").strip()
-    body = article.body
-    paragraphs = body.split("\n")
-    if query:
+    article = archive().article(article_id)
+    form = search_form()
+    marker = None
+    if form["q"].strip():
         try:
-            _, terms = archive().search.understand(query)
+            marker = archive().highlighter(form["q"])
         except QueryError:
-            terms = []
-        units = {u for t in terms if not t.negated for u in t.units}
-        literals = [t.text for t in terms if not t.negated]
-        paragraphs = [make_snippet(p, units, literals, width=len(p) + 1).parts for p in paragraphs]
-    else:
-        paragraphs = [((p, False),) for p in paragraphs]
+            marker = None
+    paragraphs = [
+        marker.whole(p).parts if marker else ((p, False),) for p in article.body.split("\n")
+    ]
     try:
-        related = archive().search.related(article_id)
+        related = archive().related(article_id)
     except ArchiveError as exc:
         log.warning("no related articles for %s: %s", article_id, exc)
         related = ()
     return render_template(
-        "article.html",
-        article=article_record(article),
-        paragraphs=paragraphs,
-        query=query,
-        related=related,
+        "article.html", article=article, paragraphs=paragraphs, form=form, related=related
     )
 
 
@@ -145,7 +127,7 @@ def api_search():
 
 @bp.get("/api/articles/<int:article_id>")
 def api_article(article_id: int):
-    return jsonify(article_record(get_article(db_session(), article_id)))
+    return jsonify(archive().article(article_id).to_json())
 
 
 def _wants_json() -> bool:
@@ -163,11 +145,11 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(ArticleNotFound)
     def article_not_found(exc: ArticleNotFound):
-        return _error(404, "記事が見つかりません", f"指定された記事はありません（{exc}）。")
+        return _error(404, "記事が見つかりません", str(exc))
 
     @app.errorhandler(IndexMissing)
     def index_missing(exc: IndexMissing):
-        return _error(503, "索引がありません", f"まだ検索用の索引がありません: {exc}")
+        return _error(503, "索引がありません", str(exc))
 
     @app.errorhandler(IndexOutdated)
     def index_outdated(exc: IndexOutdated):

@@ -155,7 +155,7 @@ def evaluate(search: Callable[[str], list[int]], cases: list[Case]) -> tuple[Sco
 def ours(archive: Archive) -> Callable[[str], list[int]]:
     def search(query: str) -> list[int]:
         try:
-            return [hit.id for hit in archive.search.search(query).hits]
+            return [hit.id for hit in archive.search(query).hits]
         except ArchiveError:
             return []
 

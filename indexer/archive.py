@@ -1,22 +1,77 @@
-"""The archive as one object: its database, its index and its search service."""
+"""The archive as one object: the door every front end (CLI, web, scripts) goes through.
+
+An :class:`Archive` owns the database, the index and the search service of one
+``ARCHIVE_HOME``; its methods take and return plain values (the result types
+re-exported below), so a front end never learns about sessions, engines,
+index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
+from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError
+from indexer.exporting import write_jsonl
+from indexer.highlight import Highlighter, Snippet
+from indexer.importing import ImportSummary, discover, import_files
 from indexer.index import IndexInfo, IndexStore
 from indexer.models import Article
-from indexer.search import SearchService
-from indexer.store import count_articles, delete_articles, iter_articles, make_engine
+from indexer.readers import FORMATS
+from indexer.search import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    SORTS,
+    QueryTerm,
+    RelatedArticle,
+    SearchHit,
+    SearchPage,
+    SearchService,
+    parse_day,
+)
+from indexer.store import (
+    ArticleRecord,
+    count_articles,
+    delete_articles,
+    get_article,
+    get_articles,
+    iter_articles,
+    make_engine,
+)
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "FORMATS",
+    "MAX_PAGE_SIZE",
+    "SORTS",
+    "AnalyzedToken",
+    "Archive",
+    "ArchiveStats",
+    "ArticleRecord",
+    "DuplicateMatch",
+    "Highlighter",
+    "ImportSummary",
+    "IndexInfo",
+    "QueryTerm",
+    "RelatedArticle",
+    "SearchHit",
+    "SearchPage",
+    "Settings",
+    "Snippet",
+]
+
+# Called with (files done, files in all); first with 0 once the files are known.
+ImportProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -31,25 +86,97 @@ class ArchiveStats:
     index_bytes: int
 
 
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """Two near-identical articles (one wire story on two sites) and how alike they are."""
+
+    similarity: float
+    first: ArticleRecord
+    second: ArticleRecord
+
+
 class Archive:
+    """One archive: its articles (the source of truth) and the index that finds them."""
+
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.engine = make_engine(self.settings.database_url)
         self.index = IndexStore(self.settings.index_root)
-        self.search = SearchService(self.index)
+        self._search = SearchService(self.index)
 
     def session(self) -> Session:
         return Session(self.engine)
+
+    # Reading
+
+    def article(self, article_id: int) -> ArticleRecord:
+        """The article with this id; :class:`~indexer.errors.ArticleNotFound` if there is none."""
+        with self.session() as session:
+            return ArticleRecord.of(get_article(session, article_id))
 
     def article_count(self) -> int:
         with self.session() as session:
             return count_articles(session)
 
-    def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
-        """Rebuild the whole index from the database and switch searches to it."""
-        with self.session() as session:
-            total = count_articles(session)
-            return self.index.rebuild(iter_articles(session), total, on_progress)
+    def search(
+        self,
+        query: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: str = "relevance",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+    ) -> SearchPage:
+        """One page of results; dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``)."""
+        return self._search.search(
+            query,
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            date_from=_day(date_from),
+            date_to=_day(date_to),
+        )
+
+    def highlighter(self, query: str) -> Highlighter:
+        """What a search for ``query`` marks, to mark an article opened from its results."""
+        return self._search.highlighter(query)
+
+    def related(self, article_id: int) -> tuple[RelatedArticle, ...]:
+        """Articles about what this one is about."""
+        return self._search.related(article_id)
+
+    def load_synonyms(self) -> None:
+        """Load the synonym map now (a second or two the first time) instead of on a search."""
+        self._search.planner()
+
+    @staticmethod
+    def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
+        """The tokens the index stores for ``text``, or what ``text`` becomes as a query."""
+        return analyze(text, query=query)
+
+    # Writing
+
+    def import_paths(
+        self,
+        paths: Iterable[Path],
+        fmt: str = "auto",
+        on_progress: ImportProgress | None = None,
+    ) -> ImportSummary:
+        """Import every article file under ``paths`` (files and folders) and index it."""
+        summary = ImportSummary()
+        files = list(discover(paths, summary))
+        done = 0
+
+        def on_file(_path: Path) -> None:
+            nonlocal done
+            done += 1
+            if on_progress is not None:
+                on_progress(done, len(files))
+
+        if on_progress is not None:
+            on_progress(0, len(files))
+        return import_files(files, self.engine, self.index, fmt, summary, on_file)
 
     def delete(self, ids: list[int]) -> list[int]:
         """Remove these articles from the database, then from the index; the ids found."""
@@ -58,6 +185,35 @@ class Archive:
         if found:
             self.index.delete_articles(found)
         return found
+
+    def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
+        """Rebuild the whole index from the database and switch searches to it."""
+        with self.session() as session:
+            total = count_articles(session)
+            return self.index.rebuild(iter_articles(session), total, on_progress)
+
+    # Whole-archive reports
+
+    def export(self, out: TextIO, query: str | None = None) -> int:
+        """Write the archive (or every result of ``query``) as JSON Lines; how many were written."""
+        with self.session() as session:
+            if query:
+                articles: Iterable[Article] = get_articles(
+                    session, self._search.matching_ids(query)
+                )
+            else:
+                articles = iter_articles(session)
+            return write_jsonl(articles, out)
+
+    def duplicates(self, threshold: float = 0.8) -> list[DuplicateMatch]:
+        """Pairs of near-identical articles, most alike first."""
+        with self.session() as session:
+            pairs: list[DuplicatePair] = near_duplicates(
+                ((a.id, a.body) for a in iter_articles(session)), threshold
+            )
+            ids = sorted({i for p in pairs for i in (p.first, p.second)})
+            records = {a.id: ArticleRecord.of(a) for a in get_articles(session, ids)}
+        return [DuplicateMatch(p.similarity, records[p.first], records[p.second]) for p in pairs]
 
     def stats(self) -> ArchiveStats:
         with self.session() as session:
@@ -89,6 +245,10 @@ class Archive:
             index=info,
             index_bytes=size,
         )
+
+
+def _day(value: str | date | None) -> date | None:
+    return value if isinstance(value, date) or value is None else parse_day(value)
 
 
 def _aware(value: datetime | None) -> datetime | None:

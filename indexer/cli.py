@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from indexer.analysis import analyze
-from indexer.archive import Archive
-from indexer.duplicates import near_duplicates
+from indexer.archive import FORMATS, SORTS, Archive, ImportSummary, SearchPage, Snippet
 from indexer.errors import ArchiveError
-from indexer.exporting import write_jsonl
-from indexer.importing import ImportSummary, discover, import_files
-from indexer.readers import FORMATS
-from indexer.search import SORTS, SearchPage, parse_day
-from indexer.store import article_record, get_article, get_articles, iter_articles
 
 
 def _echo_json(data: Any) -> None:
@@ -52,6 +47,7 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
+        force=True,
     )
     # trafilatura logs a warning for every page it finds no text in; the import
     # summary already reports those pages, with their file names.
@@ -75,15 +71,20 @@ def import_command(paths: tuple[Path, ...], fmt: str) -> None:
     Files that cannot be read are listed with the reason; the rest are
     imported.  Exits with status 1 when any file or line failed.
     """
-    archive = Archive()
-    summary = ImportSummary()
-    files = list(discover(paths, summary))
-    with click.progressbar(
-        length=len(files), label="Importing", file=sys.stderr, show_pos=True
-    ) as bar:
-        import_files(
-            files, archive.engine, archive.index, fmt, summary, on_file=lambda _: bar.update(1)
-        )
+    with contextlib.ExitStack() as stack:
+        bar = None
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(
+                    click.progressbar(
+                        length=total, label="取り込み中", file=sys.stderr, show_pos=True
+                    )
+                )
+            bar.update(done - bar.pos)
+
+        summary = Archive().import_paths(paths, fmt, on_progress)
     _print_summary(summary)
     if not summary.ok:
         sys.exit(1)
@@ -91,20 +92,19 @@ def import_command(paths: tuple[Path, ...], fmt: str) -> None:
 
 def _print_summary(summary: ImportSummary) -> None:
     click.echo(
-        f"{summary.files} files read: {summary.added} added, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped, "
-        f"{len(summary.failed)} failed"
+        f"{summary.files}件のファイルを読みました: 追加 {summary.added}、更新 {summary.updated}、"
+        f"変更なし {summary.unchanged}、対象外 {len(summary.skipped)}、失敗 {len(summary.failed)}"
     )
     if summary.changes:
-        click.echo("Updated:")
+        click.echo("更新した記事:")
         for article_id, path, changed in summary.changes:
-            click.echo(f"  [{article_id}] {path}: {', '.join(changed)} changed")
+            click.echo(f"  [{article_id}] {path}: {', '.join(changed)} が変わりました")
     if summary.skipped:
-        click.echo("Skipped (not article files):")
+        click.echo("対象外（記事のファイルではありません）:")
         for path in summary.skipped:
             click.echo(f"  {path}")
     if summary.failed:
-        click.echo("Failed:")
+        click.echo("失敗:")
         for error in summary.failed:
             click.echo(f"  {error}")
 
@@ -115,10 +115,10 @@ def reindex() -> None:
     """Rebuild the index from the database and switch searches to it at once."""
     archive = Archive()
     with click.progressbar(
-        length=archive.article_count(), label="Indexing", file=sys.stderr, show_pos=True
+        length=archive.article_count(), label="索引作成中", file=sys.stderr, show_pos=True
     ) as bar:
         info = archive.reindex(on_progress=bar.update)
-    click.echo(f"Indexed {info.documents} articles into {info.path}")
+    click.echo(f"{info.documents}件の記事を索引にしました: {info.path}")
 
 
 @cli.command()
@@ -140,13 +140,13 @@ def search(
     date_to: str | None,
 ) -> None:
     """Search the archive (syntax: words, "phrase", OR, -word, title:, site:)."""
-    result = Archive().search.search(
+    result = Archive().search(
         " ".join(words),
         page=page,
         page_size=limit,
         sort=sort,
-        date_from=parse_day(date_from),
-        date_to=parse_day(date_to),
+        date_from=date_from,
+        date_to=date_to,
     )
     if as_json:
         _echo_json(result.to_json())
@@ -158,44 +158,68 @@ def _print_page(result: SearchPage) -> None:
     understood = "  ".join(
         ("-" if t.negated else "") + " | ".join(t.forms or ("∅",)) for t in result.terms
     )
-    note = " (partial matches: no article has every word)" if result.partial else ""
+    note = "（すべての語を含む記事はなく、一部の語に一致した記事です）" if result.partial else ""
     click.echo(
-        f"{result.total} results{note}, page {result.page}/{result.pages} "
-        f"({result.elapsed_ms:.0f} ms)  query: {understood}"
+        f"{result.total}件{note} {result.page}/{result.pages}ページ "
+        f"（{result.elapsed_ms:.0f} ms）  検索語の解釈: {understood}"
     )
+    if result.suggestion:
+        click.echo(f"もしかして: {result.suggestion}")
     for hit in result.hits:
         date = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "----------"
         click.echo()
         click.echo(f"[{hit.id}] " + click.style(hit.title, bold=True))
         click.echo(f"     {hit.site or '-'}  {date}  {hit.url or ''}")
-        snippet = "".join(
-            click.style(text, fg="yellow", bold=True) if marked else text
-            for text, marked in hit.snippet.parts
-        )
-        click.echo(f"     {snippet}")
+        click.echo(f"     {_styled(hit.snippet)}")
 
 
 @cli.command()
 @click.argument("article_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@click.option("-q", "--query", help="Mark what this search matches in the article.")
 @reports_errors
-def show(article_id: int, as_json: bool) -> None:
-    """Show one article with its metadata."""
+def show(article_id: int, as_json: bool, query: str | None) -> None:
+    """Show one article with its metadata (with --query, its matches marked)."""
     archive = Archive()
-    with archive.session() as session:
-        record = article_record(get_article(session, article_id))
+    article = archive.article(article_id)
     if as_json:
-        _echo_json(record)
+        _echo_json(article.to_json())
         return
-    click.echo(click.style(record["title"], bold=True))
-    for key in ("url", "site", "published_at", "agency", "author", "category"):
-        if record[key]:
-            click.echo(f"{key}: {record[key]}")
-    for key in ("credit_sources", "tags", "captions"):
-        if record[key]:
-            click.echo(f"{key}: " + " / ".join(record[key]))
+    marker = archive.highlighter(query) if query else None
+    click.echo(click.style(article.title, bold=True))
+    for key, label in SHOWN_FIELDS.items():
+        value = getattr(article, key)
+        if isinstance(value, tuple):
+            value = " / ".join(value)
+        elif isinstance(value, datetime):
+            value = value.strftime("%Y-%m-%d %H:%M")
+        if value:
+            click.echo(f"{label}: {value}")
     click.echo()
-    click.echo(record["body"])
+    for paragraph in article.body.split("\n"):
+        click.echo(_styled(marker.whole(paragraph)) if marker else paragraph)
+
+
+# The metadata ``show`` prints, with the labels the article page uses.
+SHOWN_FIELDS = {
+    "url": "元の記事",
+    "site": "サイト",
+    "published_at": "公開日時",
+    "agency": "通信社",
+    "author": "記者",
+    "credit_sources": "情報源",
+    "category": "カテゴリー",
+    "tags": "タグ",
+    "captions": "写真説明",
+}
+
+
+def _styled(snippet: Snippet) -> str:
+    """A snippet for the terminal: the matches in bold yellow."""
+    return "".join(
+        click.style(text, fg="yellow", bold=True) if marked else text
+        for text, marked in snippet.parts
+    )
 
 
 @cli.command()
@@ -213,14 +237,8 @@ def export(words: tuple[str, ...], output) -> None:
 
     The file imports back into the same articles: python -m indexer import FILE.jsonl
     """
-    archive = Archive()
-    with archive.session() as session:
-        if words:
-            articles = get_articles(session, archive.search.matching_ids(" ".join(words)))
-        else:
-            articles = iter_articles(session)
-        count = write_jsonl(articles, output)
-    click.echo(f"Exported {count} articles", err=True)
+    count = Archive().export(output, " ".join(words) or None)
+    click.echo(f"{count}件の記事を書き出しました", err=True)
 
 
 @cli.command()
@@ -235,27 +253,20 @@ def export(words: tuple[str, ...], output) -> None:
 @reports_errors
 def duplicates(threshold: float, as_json: bool) -> None:
     """List near-identical articles, such as one wire story carried by several sites."""
-    archive = Archive()
-    with archive.session() as session:
-        titles: dict[int, tuple[str, str | None]] = {}
-
-        def bodies():
-            for article in iter_articles(session):
-                titles[article.id] = (article.title, article.site)
-                yield article.id, article.body
-
-        pairs = near_duplicates(bodies(), threshold)
+    matches = Archive().duplicates(threshold)
     if as_json:
         _echo_json(
-            [{"similarity": round(p.similarity, 3), "ids": [p.first, p.second]} for p in pairs]
+            [
+                {"similarity": round(m.similarity, 3), "ids": [m.first.id, m.second.id]}
+                for m in matches
+            ]
         )
         return
-    click.echo(f"{len(pairs)} pairs of near-identical articles (similarity ≥ {threshold})")
-    for pair in pairs:
-        click.echo(f"{pair.similarity:.2f}")
-        for article_id in (pair.first, pair.second):
-            title, site = titles[article_id]
-            click.echo(f"  [{article_id}] {title}  ({site or '-'})")
+    click.echo(f"よく似た記事の組: {len(matches)}組（類似度 {threshold} 以上）")
+    for match in matches:
+        click.echo(f"{match.similarity:.2f}")
+        for article in (match.first, match.second):
+            click.echo(f"  [{article.id}] {article.title}  ({article.site or '-'})")
 
 
 @cli.command()
@@ -265,9 +276,9 @@ def delete(ids: tuple[int, ...]) -> None:
     """Delete articles (by id) from the database and the index."""
     found = Archive().delete(list(ids))
     missing = sorted(set(ids) - set(found))
-    click.echo(f"Deleted {len(found)} articles")
+    click.echo(f"{len(found)}件の記事を削除しました")
     if missing:
-        click.echo("Not found: " + " ".join(map(str, missing)))
+        click.echo("見つからないID: " + " ".join(map(str, missing)))
         sys.exit(1)
 
 
@@ -276,8 +287,8 @@ def delete(ids: tuple[int, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
 def analyze_command(text: str, as_json: bool) -> None:
     """Show the tokens the index stores for TEXT, and what TEXT becomes as a query."""
-    stored = analyze(text)
-    queried = analyze(text, query=True)
+    stored = Archive.analyze(text)
+    queried = Archive.analyze(text, query=True)
     if as_json:
         _echo_json(
             {
@@ -287,7 +298,7 @@ def analyze_command(text: str, as_json: bool) -> None:
             }
         )
         return
-    for title, tokens in (("index", stored), ("query", queried)):
+    for title, tokens in (("索引に入る語", stored), ("検索語として", queried)):
         click.echo(f"{title}:")
         click.echo(f"  {'pos':>4}  {'start':>5}  {'end':>5}  token  (text)")
         for t in tokens:
@@ -321,18 +332,23 @@ def stats(as_json: bool) -> None:
     if as_json:
         _echo_json(data)
         return
-    click.echo(f"articles: {data['articles']} ({data['undated']} without a date)")
+    click.echo(f"記事: {data['articles']}件（日付なし {data['undated']}件）")
     if data["oldest"]:
-        click.echo(f"published: {data['oldest'][:10]} … {data['newest'][:10]}")
-    click.echo(f"database: {data['database']}")
+        click.echo(f"公開日: {data['oldest'][:10]} 〜 {data['newest'][:10]}")
+    click.echo(f"データベース: {data['database']}")
     if figures.index:
         click.echo(
-            f"index: {figures.index.documents} articles, {figures.index_bytes / 1_048_576:.1f} MiB, "
-            f"{figures.index.meta.get('dictionary')}, analyzer {figures.index.meta.get('analyzer')}"
+            f"索引: {figures.index.documents}件、{figures.index_bytes / 1_048_576:.1f} MiB、"
+            f"{figures.index.meta.get('dictionary')}、analyzer {figures.index.meta.get('analyzer')}"
         )
-        click.echo(f"       {figures.index.path}")
+        click.echo(f"      {figures.index.path}")
     else:
-        click.echo("index: none or out of date (python -m indexer reindex)")
-    click.echo("sites:")
+        click.echo("索引: なし、または作り直しが必要です（python -m indexer reindex）")
+    click.echo("サイト:")
     for site, count in figures.sites:
         click.echo(f"  {count:>6}  {site}")
+
+
+def main() -> None:
+    """The ``indexer`` console script."""
+    cli()

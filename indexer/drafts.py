@@ -34,6 +34,15 @@ class ArticleDraft:
 
 
 _SPACE = re.compile(r"\s+")
+# A title taken from text (a lead sentence, a page headline) is cut to this many characters.
+MAX_TITLE_CHARS = 120
+
+
+def shortened_title(text: str) -> str:
+    """``text`` as a title: whole if it fits, else cut with an ellipsis."""
+    if len(text) <= MAX_TITLE_CHARS:
+        return text
+    return text[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def normalized_text(text: str) -> str:

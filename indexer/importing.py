@@ -3,8 +3,10 @@
 Every file is read and stored on its own, and every article in its own
 savepoint, so a broken file (or a broken line of a JSON Lines file) is
 reported with its reason and never stops the rest, nor damages what is
-already stored.  Stored articles are indexed in batches as the import goes,
-so an interrupted import leaves the index matching what was stored.
+already stored.  Stored articles are indexed in batches of ``INDEX_BATCH`` as
+the import goes (or, into an empty index, all at once at the end), so an
+interrupted import can leave up to a batch of stored articles out of the
+index until the next ``reindex``.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
     """
     for path in paths:
         if not path.exists():
-            summary.failed.append(ReadError(str(path), "no such file or folder"))
+            summary.failed.append(ReadError(str(path), "ファイルもフォルダーもありません"))
             continue
         if not path.is_dir():
             yield path
@@ -80,7 +82,11 @@ def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
         for folder, dirs, files in os.walk(path, followlinks=True, onerror=None):
             stat = os.stat(folder)
             if (stat.st_dev, stat.st_ino) in seen:
-                summary.failed.append(ReadError(folder, "symbolic link loop; folder skipped"))
+                summary.failed.append(
+                    ReadError(
+                        folder, "シンボリックリンクが循環しています（このフォルダーは飛ばしました）"
+                    )
+                )
                 dirs.clear()
                 continue
             seen.add((stat.st_dev, stat.st_ino))
@@ -129,7 +135,7 @@ def import_files(
                     try:
                         saved = _store(session, item)
                     except SQLAlchemyError as exc:
-                        reason = f"could not be stored ({exc.__class__.__name__}: {exc})"
+                        reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
                         summary.failed.append(ReadError(str(path), reason, item.line))
                         continue
                     stored.append(saved)
@@ -140,12 +146,23 @@ def import_files(
                 if saved.outcome is not Outcome.UNCHANGED:
                     pending.append(saved.article)
         except SQLAlchemyError as exc:
-            summary.failed.append(ReadError(str(path), f"database error, nothing stored: {exc}"))
+            summary.failed.append(
+                ReadError(str(path), f"データベースのエラーで何も保存していません（{exc}）")
+            )
         if len(pending) >= INDEX_BATCH and not bulk:
             index_store.index_articles(pending)
             pending = []
+        log.debug("%s: %d articles stored", path, len(stored))
         if on_file is not None:
             on_file(path)
+    log.info(
+        "read %d files: %d added, %d updated, %d unchanged, %d failed",
+        summary.files,
+        summary.added,
+        summary.updated,
+        summary.unchanged,
+        len(summary.failed),
+    )
     if bulk and pending:
         with Session(engine) as session:
             index_store.rebuild(iter_articles(session), count_articles(session))
@@ -159,12 +176,3 @@ def _needs_full_build(index_store: IndexStore) -> bool:
         return index_store.open().doc_count() == 0
     except (IndexMissing, IndexOutdated):
         return True
-
-
-def import_paths(
-    paths: Iterable[Path], engine: Engine, index_store: IndexStore, fmt: str = "auto"
-) -> ImportSummary:
-    """Import every article file under ``paths`` (files and folders)."""
-    summary = ImportSummary()
-    files = list(discover(paths, summary))
-    return import_files(files, engine, index_store, fmt, summary)

@@ -49,7 +49,11 @@ WRITE_TIMEOUT_SECONDS = 600.0
 # a compound file's parts into memory every time a searcher opens them, which
 # cost ~50 ms a search on the livedoor corpus.
 COMPOUND_SEGMENTS = False
+# Writers use both cores of the machine this was tuned on, once a batch is big
+# enough to share (PARALLEL_BATCH articles); each sub-writer may buffer this much.
+WRITER_PROCS = 2
 PARALLEL_BATCH = 200
+WRITER_MEMORY_MB = 256
 
 
 def make_schema() -> Schema:
@@ -138,8 +142,8 @@ class IndexStore:
         path = self.current_path()
         if path is None or not path.exists():
             raise IndexMissing(
-                "there is no index yet: import articles (python -m indexer import PATH) "
-                "or build it from the database (python -m indexer reindex)"
+                "検索用の索引がまだありません。記事を取り込むか（python -m indexer import PATH）、"
+                "データベースから作ってください（python -m indexer reindex）。"
             )
         try:
             meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
@@ -148,11 +152,11 @@ class IndexStore:
         expected = index_meta()
         stale = [k for k, v in expected.items() if meta.get(k) != v]
         if stale:
-            found = ", ".join(f"{k} {meta.get(k, '?')}" for k in stale)
+            found = "、".join(f"{k} {meta.get(k, '?')}" for k in stale)
+            needed = "、".join(f"{k} {expected[k]}" for k in stale)
             raise IndexOutdated(
-                f"the index was built with {found}; this version needs "
-                + ", ".join(f"{k} {expected[k]}" for k in stale)
-                + ": rebuild it with python -m indexer reindex"
+                f"索引は別の版で作られています（{found}。この版には {needed} が必要です）。"
+                "python -m indexer reindex で作り直してください。"
             )
         return whoosh_index.open_dir(str(path))
 
@@ -183,6 +187,7 @@ class IndexStore:
             for article in latest.values():
                 writer.add_document(**article_document(article))
         self._check_present(latest)
+        log.info("indexed %d added or updated articles", len(latest))
         return len(latest)
 
     def _check_present(self, ids: Iterable[int]) -> None:
@@ -194,14 +199,15 @@ class IndexStore:
             found = len(searcher.search(wq.Or(wanted), limit=None))
         if found != len(wanted):
             raise ArchiveError(
-                f"only {found} of {len(wanted)} articles reached the index; they are stored: "
-                "run python -m indexer reindex"
+                f"索引に入ったのは{len(wanted)}件中{found}件だけです。記事は保存されています。"
+                "python -m indexer reindex を実行してください。"
             )
 
     def delete_articles(self, ids: Iterable[int]) -> None:
         with self._current_writer(create=False) as writer:
             for article_id in ids:
                 writer.delete_by_term("id", str(article_id))
+        log.info("removed articles %s from the index", ", ".join(map(str, ids)))
 
     def _current_writer(self, create: bool, batch: int = 0) -> IndexWriter:
         """A writer on the generation that is current once the write lock is held.
@@ -211,8 +217,8 @@ class IndexStore:
         """
         while True:
             ix = self.open_or_create() if create else self.open()
-            # Two processes pay off once a batch is big enough to share.
-            options = {"procs": 2, "multisegment": True} if batch >= PARALLEL_BATCH else {}
+            parallel = batch >= PARALLEL_BATCH
+            options = {"procs": WRITER_PROCS, "multisegment": True} if parallel else {}
             writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS, compound=COMPOUND_SEGMENTS, **options)
             if Path(ix.storage.folder) == self.current_path():
                 return writer
@@ -233,19 +239,21 @@ class IndexStore:
         lock = FileStorage(str(old)).lock("WRITELOCK") if old and old.exists() else None
         if lock is not None and not lock.acquire(blocking=False):
             raise ArchiveError(
-                "another import or reindex is writing the index; try again when it ends"
+                "別の取り込みか再構築が索引に書き込んでいます。終わってからもう一度実行してください。"
             )
         try:
             path = self._new_generation()
             ix = whoosh_index.open_dir(str(path))
-            count = 0
+            started = time.perf_counter()
             try:
                 with ix.writer(
-                    procs=2, multisegment=True, limitmb=256, compound=COMPOUND_SEGMENTS
+                    procs=WRITER_PROCS,
+                    multisegment=True,
+                    limitmb=WRITER_MEMORY_MB,
+                    compound=COMPOUND_SEGMENTS,
                 ) as writer:
                     for article in articles:
                         writer.add_document(**article_document(article))
-                        count += 1
                         if on_progress is not None:
                             on_progress(1)
             except BaseException:
@@ -255,9 +263,15 @@ class IndexStore:
             if documents != expected:
                 shutil.rmtree(path, ignore_errors=True)
                 raise ArchiveError(
-                    f"the new index holds {documents} articles but the database has {expected}; "
-                    "the old index is still in use"
+                    f"新しい索引には{documents}件しか入りませんでした（データベースには{expected}件）。"
+                    "検索には元の索引を使い続けます。"
                 )
+            log.info(
+                "indexed %d articles into %s in %.1f s",
+                documents,
+                path.name,
+                time.perf_counter() - started,
+            )
             self._switch_to(path)
         finally:
             if lock is not None:

@@ -79,6 +79,7 @@ class AnalyzedWord:
 class Plan:
     """The Whoosh queries one parsed query becomes."""
 
+    parsed: ParsedQuery = field(default_factory=lambda: ParsedQuery(()))
     words: list[AnalyzedWord] = field(default_factory=list)
     strict: wq.Query | None = None  # every clause (AND)
     partial: wq.Query | None = None  # any plain word; quoted and field words still required
@@ -165,7 +166,7 @@ def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
     """Optional bonus for a title holding the typed words in the order they were typed."""
     words = [item.units for item in items if item.plain and item.units]
     pairs = [(a[-1], b[0]) for a, b in zip(words, words[1:], strict=False) if a[-1] != b[0]]
-    if not pairs or ORDER_BONUS <= 0:
+    if not pairs:
         return None
     return wq.Or(
         [
@@ -217,7 +218,7 @@ class QueryPlanner:
         return tuple(out)
 
     def plan(self, parsed: ParsedQuery) -> Plan:
-        plan = Plan(filters=parsed.filters)
+        plan = Plan(parsed=parsed, filters=parsed.filters)
         analyzed = [
             (clause, [self.analyze(w, clause.negated) for w in clause.alternatives])
             for clause in parsed.clauses

@@ -17,6 +17,7 @@ without taking part in ranking.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from indexer.errors import QueryError
@@ -56,6 +57,22 @@ class Filter:
 class ParsedQuery:
     clauses: tuple[Clause, ...]
     filters: tuple[Filter, ...] = ()
+
+    def replace_words(self, replacements: Mapping[Word, Word | None]) -> ParsedQuery:
+        """This query with some words replaced, or dropped where the replacement is ``None``.
+
+        A clause whose every alternative is dropped goes too; filters stay.
+        """
+        clauses = []
+        for clause in self.clauses:
+            kept = tuple(
+                new
+                for word in clause.alternatives
+                if (new := replacements.get(word, word)) is not None
+            )
+            if kept:
+                clauses.append(Clause(kept, clause.negated))
+        return ParsedQuery(tuple(clauses), self.filters)
 
 
 @dataclass(frozen=True)
@@ -162,3 +179,33 @@ def parse_query(text: str) -> ParsedQuery:
             )
         raise QueryError("検索語を入力してください。")
     return ParsedQuery(tuple(clauses), tuple(filters))
+
+
+def _quoted(text: str) -> str:
+    # 「」 would read as part of the text after a prefix (-「…」, title:「…」): use “” instead.
+    if '"' not in text:
+        return f'"{text}"'
+    return f"“{text.replace('”', '')}”"
+
+
+def _format_word(word: Word) -> str:
+    # A plain word came from a run without spaces or phrase quotes, so it reads back as typed.
+    text = _quoted(word.text) if word.phrase else word.text
+    return f"{word.field}:{text}" if word.field else text
+
+
+def _format_filter(f: Filter) -> str:
+    value = (
+        f.value if not _SPACE.search(f.value) and f.value[:1] not in _QUOTES else _quoted(f.value)
+    )
+    return ("-" if f.negated else "") + f"{f.field}:{value}"
+
+
+def format_query(query: ParsedQuery) -> str:
+    """The query as it would be typed: ``parse_query(format_query(q)) == q``."""
+    parts = [
+        ("-" if clause.negated else "") + " OR ".join(map(_format_word, clause.alternatives))
+        for clause in query.clauses
+    ]
+    parts.extend(map(_format_filter, query.filters))
+    return " ".join(parts)

@@ -29,17 +29,19 @@ from whoosh.index import Index
 
 from indexer.dates import TOKYO, parse_date
 from indexer.errors import QueryError
+from indexer.highlight import Highlighter, Snippet
 from indexer.index import IndexStore
 from indexer.matching import Plan, QueryPlanner, filter_query
-from indexer.query import Filter, parse_query
-from indexer.snippets import Snippet, make_snippet
+from indexer.query import format_query, parse_query
 from indexer.suggestions import did_you_mean
 from indexer.synonyms import load_synonyms
 
 log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
+# Related articles: an article's most telling words, searched in titles above bodies.
 RELATED_TERMS = 12
+RELATED_FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
 # Titles are short and similar in length: their length says nothing about relevance.
 WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.0)
 DEFAULT_PAGE_SIZE = 10
@@ -103,10 +105,11 @@ class SearchPage:
     hits: tuple[SearchHit, ...]
     terms: tuple[QueryTerm, ...]
     elapsed_ms: float
+    # Marks what this query matched, wherever a hit's text is shown.
+    highlighter: Highlighter = field(default_factory=Highlighter)
     # True when no article had every word and these are the best partial matches.
     partial: bool = False
-    filters: tuple[Filter, ...] = field(default=())
-    # A query worth trying when this one found nothing.
+    # The whole query with its mistyped words mended, when this one found little.
     suggestion: str | None = None
 
     @property
@@ -182,8 +185,7 @@ class SearchService:
 
     def understand(self, text: str) -> tuple[Plan, list[QueryTerm]]:
         """The Whoosh queries for ``text`` and its words as understood."""
-        parsed = parse_query(text)
-        plan = self.planner().plan(parsed)
+        plan = self.planner().plan(parse_query(text))
         terms = [
             QueryTerm(
                 w.word.text,
@@ -195,6 +197,10 @@ class SearchService:
             for w in plan.words
         ]
         return plan, terms
+
+    def highlighter(self, text: str) -> Highlighter:
+        """What a search for ``text`` marks (to mark an article opened from its results)."""
+        return _highlighter(self.understand(text)[0])
 
     def search(
         self,
@@ -225,18 +231,13 @@ class SearchService:
                 partial = results.total > 0
             suggestion = None
             if results.total == 0 or partial:
-                suggestion = did_you_mean(searcher.reader(), plan.words)
-            units = {
-                unit
-                for w in plan.words
-                if not w.negated
-                for unit in (*w.units, *(u for alts in w.synonyms for s in alts for u in s.units))
-            }
-            literals = [t.text for t in terms if not t.negated]
+                mended = did_you_mean(searcher.reader(), plan.parsed, plan.words)
+                suggestion = format_query(mended) if mended is not None else None
+            highlighter = _highlighter(plan)
             # Whoosh answers a page past the end with the last page; show none instead.
             shown = results if results.pagenum == page else []
             hits = tuple(
-                _hit(r.fields(), r.score if sort == "relevance" else None, units, literals)
+                _hit(r.fields(), r.score if sort == "relevance" else None, highlighter)
                 for r in shown
             )
             total = results.total
@@ -249,8 +250,8 @@ class SearchService:
             hits=hits,
             terms=tuple(terms),
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            highlighter=highlighter,
             partial=partial,
-            filters=plan.filters,
             suggestion=suggestion,
         )
 
@@ -314,7 +315,7 @@ class SearchService:
                 [
                     wq.Term(name, term, boost=weight * boost)
                     for term, weight in key_terms
-                    for name, boost in (("title", 2.0), ("body", 1.0))
+                    for name, boost in RELATED_FIELD_BOOSTS.items()
                 ]
             )
             results = searcher.search(query, limit=limit, mask={docnum})
@@ -350,13 +351,25 @@ def _related(fields: dict[str, Any]) -> RelatedArticle:
     )
 
 
-def _hit(
-    fields: dict[str, Any], score: float | None, units: set[str], literals: list[str]
-) -> SearchHit:
-    body = fields.get("body") or ""
-    snippet = make_snippet(body, units, literals)
+def _highlighter(plan: Plan) -> Highlighter:
+    """Everything the plan searches for: the words' units, their synonyms and readings."""
+    positive = [w for w in plan.words if not w.negated]
+    units = {
+        unit
+        for w in positive
+        for unit in (
+            *w.units,
+            *w.readings,
+            *(u for alternatives in w.synonyms for s in alternatives for u in s.units),
+        )
+    }
+    return Highlighter(frozenset(units), tuple(w.word.text for w in positive))
+
+
+def _hit(fields: dict[str, Any], score: float | None, highlighter: Highlighter) -> SearchHit:
+    snippet = highlighter.snippet(fields.get("body") or "")
     if not snippet.marked and fields.get("captions"):
-        caption_snippet = make_snippet(fields["captions"], units, literals)
+        caption_snippet = highlighter.snippet(fields["captions"])
         if caption_snippet.marked:
             snippet = caption_snippet
     title = fields.get("title") or ""
@@ -368,6 +381,6 @@ def _hit(
         published_at=_published(fields),
         category=fields.get("category") or None,
         snippet=snippet,
-        title_marked=make_snippet(title, units, literals, width=len(title) + 1),
+        title_marked=highlighter.whole(title),
         score=score,
     )

@@ -120,7 +120,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
 def get_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
-        raise ArticleNotFound(f"no article has id {article_id}")
+        raise ArticleNotFound(f"ID {article_id} の記事はありません。")
     return article
 
 
@@ -157,27 +157,69 @@ def iter_articles(session: Session, batch: int = 500) -> Iterator[Article]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(TOKYO).isoformat() if value else None
+    return value.isoformat() if value else None
+
+
+def _tokyo(value: datetime | None) -> datetime | None:
+    return value.astimezone(TOKYO) if value else None
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One stored article, detached from the database; times in Tokyo."""
+
+    id: int
+    title: str
+    body: str
+    url: str | None
+    site: str | None
+    agency: str | None
+    author: str | None
+    credit_sources: tuple[str, ...]
+    captions: tuple[str, ...]
+    published_at: datetime | None
+    category: str | None
+    tags: tuple[str, ...]
+    content_hash: str
+    source_path: str | None
+    source_format: str | None
+    imported_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleRecord:
+        return cls(
+            id=article.id,
+            title=article.title,
+            body=article.body,
+            url=article.url,
+            site=article.site,
+            agency=article.agency,
+            author=article.author,
+            credit_sources=tuple(article.credit_sources or ()),
+            captions=tuple(article.captions or ()),
+            published_at=_tokyo(article.published_at),
+            category=article.category,
+            tags=tuple(article.tags or ()),
+            content_hash=article.content_hash,
+            source_path=article.source_path,
+            source_format=article.source_format,
+            imported_at=_tokyo(article.imported_at),
+            updated_at=_tokyo(article.updated_at),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole article as JSON-ready data (``show --json`` and ``/api/articles/<id>``)."""
+        return {
+            name: _iso(value)
+            if isinstance(value, datetime)
+            else list(value)
+            if isinstance(value, tuple)
+            else value
+            for name, value in vars(self).items()
+        }
 
 
 def article_record(article: Article) -> dict[str, Any]:
-    """The whole article as JSON-ready data (``show --json`` and ``/api/articles/<id>``)."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "body": article.body,
-        "url": article.url,
-        "site": article.site,
-        "agency": article.agency,
-        "author": article.author,
-        "credit_sources": list(article.credit_sources or []),
-        "captions": list(article.captions or []),
-        "published_at": _iso(article.published_at),
-        "category": article.category,
-        "tags": list(article.tags or []),
-        "content_hash": article.content_hash,
-        "source_path": article.source_path,
-        "source_format": article.source_format,
-        "imported_at": _iso(article.imported_at),
-        "updated_at": _iso(article.updated_at),
-    }
+    """The whole article as JSON-ready data."""
+    return ArticleRecord.of(article).to_json()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from whoosh.reading import IndexReader
 
 from indexer.matching import AnalyzedWord
+from indexer.query import ParsedQuery, Word
 
 _FIELDS = ("title", "body")
 _MAX_CANDIDATES = 5000
@@ -66,18 +67,24 @@ def _mended(reader: IndexReader, word: AnalyzedWord) -> str | None:
     return _nearest(reader, whole) or (None if missing else text)
 
 
-def did_you_mean(reader: IndexReader, words: list[AnalyzedWord]) -> str | None:
-    """A query worth trying instead, or ``None`` if no word can be mended."""
-    kept: list[str] = []
+def did_you_mean(
+    reader: IndexReader, parsed: ParsedQuery, words: list[AnalyzedWord]
+) -> ParsedQuery | None:
+    """``parsed`` with its mistyped words mended, or ``None`` if no word can be mended.
+
+    Only plain words are mended; phrases, field words, exclusions and filters
+    are kept as typed, so the suggestion searches what the user asked for.
+    """
+    replacements: dict[Word, Word | None] = {}
     for word in words:
         if word.negated or not word.plain or not word.units:
-            kept.append(("-" if word.negated else "") + word.word.text)
             continue
         mended = _mended(reader, word)
-        if mended is not None:
-            kept.append(mended)
-    suggestion = " ".join(kept)
-    original = " ".join(("-" if w.negated else "") + w.word.text for w in words)
-    if suggestion == original or not any(not k.startswith("-") for k in kept):
+        if mended != word.word.text:
+            replacements[word.word] = None if mended is None else Word(mended)
+    if not replacements:
+        return None
+    suggestion = parsed.replace_words(replacements)
+    if not any(not clause.negated for clause in suggestion.clauses):
         return None
     return suggestion

@@ -12,7 +12,7 @@ from indexer.archive import Archive
 from indexer.config import Settings
 from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
-from indexer.importing import ImportSummary, import_paths
+from indexer.importing import ImportSummary
 from indexer.readers import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def read_errors(path: Path, fmt: str = "auto") -> list[ReadError]:
 
 
 def import_into(archive: Archive, *paths: Path) -> ImportSummary:
-    return import_paths(list(paths), archive.engine, archive.index)
+    return archive.import_paths(paths)
 
 
 @pytest.fixture

@@ -117,5 +117,5 @@ def small_archive(tmp_path_factory) -> Archive:
     ],
 )
 def test_what_finds_what(small_archive, query, found):
-    page = small_archive.search.search(query, page_size=50)
+    page = small_archive.search(query, page_size=50)
     assert {hit.title for hit in page.hits} == found

@@ -47,4 +47,4 @@ def test_duplicates_command(home, tmp_path):
     [pair] = json.loads(result.output)
     assert pair["ids"] == [1, 2] and pair["similarity"] > 0.9
     text = runner.invoke(cli, ["duplicates"]).output
-    assert "1 pairs" in text and "台風10号接近" in text and "b.example" in text
+    assert "1組" in text and "台風10号接近" in text and "b.example" in text

@@ -61,7 +61,7 @@ def test_reimporting_an_export_changes_nothing(home, tmp_path):
     out = tmp_path / "all.jsonl"
     run("export", "-o", str(out))
     result = run("import", str(out))
-    assert "0 added, 0 updated, 20 unchanged" in result.output
+    assert "追加 0、更新 0、変更なし 20" in result.output
 
 
 def test_delete_removes_from_database_and_index(home):
@@ -69,8 +69,8 @@ def test_delete_removes_from_database_and_index(home):
     hit = json.loads(run("search", "--json", "関西国際空港").output)["hits"][0]
     result = run("delete", str(hit["id"]), "99999", ok=False)
     assert result.exit_code == 1
-    assert "Deleted 1 articles" in result.output and "Not found: 99999" in result.output
+    assert "1件の記事を削除しました" in result.output and "見つからないID: 99999" in result.output
     after = json.loads(run("search", "--json", "関西国際空港").output)
     assert hit["id"] not in [h["id"] for h in after["hits"]]
-    assert "no article has id" in run("show", str(hit["id"]), ok=False).output
+    assert "の記事はありません" in run("show", str(hit["id"]), ok=False).output
     assert json.loads(run("stats", "--json").output)["index"]["documents"] == 19

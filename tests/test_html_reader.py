@@ -20,7 +20,7 @@ from .conftest import FIXTURES, import_into, read_errors, read_one
 
 HTML = FIXTURES / "html"
 
-NO_TEXT = "no article text found in the HTML page"
+NO_TEXT = "HTMLページに記事の本文が見つかりません"
 
 # What no page's body may keep: navigation, sidebars, footers, ads, comments.
 BOILERPLATE = {
@@ -217,7 +217,7 @@ class TestLegacyEncodings:
         )
         error = only_error(path)
         assert str(path) in str(error)
-        assert "cannot decode" in error.reason
+        assert "いずれとしても読めません" in error.reason
 
 
 class TestErrors:
@@ -231,7 +231,7 @@ class TestErrors:
     def test_empty_page(self, tmp_path):
         path = tmp_path / "empty.html"
         path.write_bytes(b"  \n")
-        assert only_error(path).reason == "empty file"
+        assert only_error(path).reason == "空のファイルです"
 
 
 LEAD = "市の教育委員会は二十日、市内の公立図書館で古い郷土資料の電子化を始めると発表した。"
@@ -413,7 +413,7 @@ def test_a_folder_of_pages_is_imported_and_searchable(archive, tmp_path):
     assert summary.added == 4
     assert [str(e) for e in summary.failed] == [f"{folder / 'empty_body.html'}: {NO_TEXT}"]
     assert summary.skipped == []
-    assert archive.search.search("舎利殿").total == 1
-    assert archive.search.search("氷の彫刻").total == 1
-    assert archive.search.search("漢字の読み書き").total == 1
-    assert archive.search.search("選果場").total == 1
+    assert archive.search("舎利殿").total == 1
+    assert archive.search("氷の彫刻").total == 1
+    assert archive.search("漢字の読み書き").total == 1
+    assert archive.search("選果場").total == 1

@@ -115,7 +115,7 @@ def archive(tmp_path_factory):
 
 
 def found(archive, query: str) -> list[str]:
-    page = archive.search.search(query, page_size=50)
+    page = archive.search(query, page_size=50)
     return [hit.category for hit in page.hits]
 
 
@@ -133,17 +133,17 @@ def test_linguistic_case(archive, query, must_find, must_not, first):
 
 
 def test_query_is_shown_as_understood(archive):
-    page = archive.search.search("関西国際空港 米国")
+    page = archive.search("関西国際空港 米国")
     assert [t.forms for t in page.terms] == [("関西", "国際", "空港"), ("米国",)]
     assert "アメリカ" in page.terms[1].synonyms
 
 
 def test_a_query_that_finds_nothing_suggests_a_correction(archive):
-    page = archive.search.search("関西国祭空港")
+    page = archive.search("関西国祭空港")
     assert page.suggestion == "関西国際空港"
 
 
 def test_more_like_this(archive):
-    kyoto = archive.search.search("京都").hits[0]
-    related = archive.search.related(kyoto.id)
+    kyoto = archive.search("京都").hits[0]
+    related = archive.related(kyoto.id)
     assert related and all(r.id != kyoto.id for r in related)

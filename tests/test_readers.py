@@ -71,7 +71,7 @@ class TestPlainTextPage:
         path.write_text("[広告1]\nコメント (3)\n", encoding="utf-8")
         [error] = read_errors(path)
         assert str(path) in str(error)
-        assert "no article text" in error.reason
+        assert "記事の本文がありません" in error.reason
 
 
 class TestLivedoor:
@@ -97,13 +97,13 @@ class TestLivedoor:
         path = tmp_path / "page.txt"
         path.write_text("ただの文章です。\n二行目。\n三行目。\n", encoding="utf-8")
         [error] = read_errors(path, "livedoor")
-        assert "line 1 must be the article URL" in error.reason
+        assert "1行目は記事のURLです" in error.reason
 
     def test_bad_date_line_is_reported(self, tmp_path):
         path = tmp_path / "bad-date.txt"
         path.write_text("https://a.example/1\nきのう\n見出し\n本文です。\n", encoding="utf-8")
         [error] = read_errors(path, "livedoor")
-        assert "line 2 is not a date" in error.reason
+        assert "2行目を日付として読めません" in error.reason
 
 
 class TestJsonLines:
@@ -156,10 +156,10 @@ class TestJsonLines:
         errors = {i.line: i.reason for i in items if isinstance(i, ReadError)}
         assert titles == ["一つ目", "最後"]
         assert set(errors) == {2, 3, 4, 5}
-        assert "invalid JSON" in errors[2]
-        assert "no body" in errors[3]
-        assert "JSON object" in errors[4]
-        assert "not a date" in errors[5]
+        assert "JSONとして読めません" in errors[2]
+        assert "本文（body）がありません" in errors[3]
+        assert "JSONオブジェクトではありません" in errors[4]
+        assert "日付として読めません" in errors[5]
         assert all(str(path) in str(i) for i in items if isinstance(i, ReadError))
 
 
@@ -191,7 +191,11 @@ class TestDetectionAndEncodings:
 
     @pytest.mark.parametrize(
         ("content", "reason"),
-        [(b"", "empty file"), (b"  \n\n", "empty file"), (b"\x89PNG\r\n\x00\x00\x00", "binary")],
+        [
+            (b"", "空のファイルです"),
+            (b"  \n\n", "空のファイルです"),
+            (b"\x89PNG\r\n\x00\x00\x00", "バイナリ"),
+        ],
     )
     def test_files_that_are_not_text(self, tmp_path, content, reason):
         path = tmp_path / "bad.txt"
@@ -202,7 +206,7 @@ class TestDetectionAndEncodings:
 
     def test_missing_file(self, tmp_path):
         [error] = read_errors(tmp_path / "nope.txt")
-        assert error.reason == "no such file"
+        assert error.reason == "ファイルがありません"
 
 
 def test_a_page_with_a_dated_second_line_is_not_taken_for_livedoor(tmp_path):

@@ -57,7 +57,7 @@ def archive(tmp_path_factory):
 
 
 def titles(archive, query: str, **options) -> list[str]:
-    return [hit.title for hit in archive.search.search(query, page_size=50, **options).hits]
+    return [hit.title for hit in archive.search(query, page_size=50, **options).hits]
 
 
 @pytest.mark.parametrize(
@@ -93,15 +93,15 @@ def test_word_inside_a_compound_ranks_below_the_word_itself(archive):
 
 
 def test_all_words_first_then_partial_matches_only_when_none_has_them_all(archive):
-    strict = archive.search.search("空港 滑走路")
+    strict = archive.search("空港 滑走路")
     assert not strict.partial and strict.total == 1
-    partial = archive.search.search("滑走路 紅葉 展望室")
+    partial = archive.search("滑走路 紅葉 展望室")
     assert partial.partial
     assert partial.total == 3
 
 
 def test_a_quoted_phrase_is_never_relaxed(archive):
-    page = archive.search.search('"空港 京都"')
+    page = archive.search('"空港 京都"')
     assert page.total == 0 and not page.partial
 
 
@@ -142,31 +142,31 @@ def test_date_range(archive):
 
 
 def test_pagination(archive):
-    first = archive.search.search("空港 OR 京都 OR 都庁", page=1, page_size=2, sort="newest")
-    third = archive.search.search("空港 OR 京都 OR 都庁", page=3, page_size=2, sort="newest")
+    first = archive.search("空港 OR 京都 OR 都庁", page=1, page_size=2, sort="newest")
+    third = archive.search("空港 OR 京都 OR 都庁", page=3, page_size=2, sort="newest")
     assert first.total == third.total == 5
     assert first.pages == 3
     assert (first.first, first.last) == (1, 2)
     assert [h.title for h in third.hits] == ["地方空港の国際便"]
     assert (third.first, third.last) == (5, 5)
-    beyond = archive.search.search("空港", page=9)
+    beyond = archive.search("空港", page=9)
     assert beyond.hits == () and beyond.total == 3
 
 
 def test_snippet_marks_the_matched_words(archive):
-    [hit] = archive.search.search("滑走路").hits
+    [hit] = archive.search("滑走路").hits
     assert "滑走路" in hit.snippet.marked
     assert "<mark>滑走路</mark>" in hit.snippet.html()
     assert hit.title_marked.marked == ("滑走路",)
 
 
 def test_snippet_marks_a_substring_match(archive):
-    hits = archive.search.search("東京都").hits
+    hits = archive.search("東京都").hits
     assert hits[0].snippet.marked == ("東京都",)
 
 
 def test_query_is_shown_as_analyzed(archive):
-    page = archive.search.search("関西国際空港 -成田")
+    page = archive.search("関西国際空港 -成田")
     assert [(t.text, t.forms, t.negated) for t in page.terms] == [
         ("関西国際空港", ("関西", "国際", "空港"), False),
         ("成田", ("成田",), True),
@@ -187,7 +187,7 @@ def test_query_is_shown_as_analyzed(archive):
 )
 def test_unusable_queries_get_a_helpful_message(archive, query, message):
     with pytest.raises(QueryError, match=message):
-        archive.search.search(query)
+        archive.search(query)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_unusable_queries_get_a_helpful_message(archive, query, message):
 )
 def test_odd_queries_never_raise_anything_but_a_query_error(archive, query):
     try:
-        archive.search.search(query)
+        archive.search(query)
     except QueryError:
         pass
 
@@ -211,10 +211,10 @@ def test_odd_queries_never_raise_anything_but_a_query_error(archive, query):
 )
 def test_bad_options_get_a_helpful_message(archive, options, message):
     with pytest.raises(QueryError, match=message):
-        archive.search.search("空港", **options)
+        archive.search("空港", **options)
 
 
 def test_a_title_is_shown_whole_with_its_matches_marked(archive):
-    [hit] = archive.search.search("ターミナル").hits
+    [hit] = archive.search("ターミナル").hits
     assert hit.title_marked.text() == "関西国際空港に新ターミナル"
     assert hit.title_marked.marked == ("ターミナル",)

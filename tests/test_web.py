@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -57,7 +58,7 @@ def test_sort_choice_is_applied(client):
 
 
 def test_article_page_has_metadata_and_marked_body(client, sample_archive):
-    hit = sample_archive.search.search("京都").hits[0]
+    hit = sample_archive.search("京都").hits[0]
     response = client.get(f"/articles/{hit.id}", query_string={"q": "京都"})
     html = page_text(response)
     assert response.status_code == 200
@@ -143,7 +144,7 @@ def test_everything_from_an_article_or_a_query_is_escaped(home, tmp_path):
     )
     client = create_app({"TESTING": True, "ARCHIVE_HOME": str(home)}).test_client()
     search_html = page_text(client.get("/", query_string={"q": f"危険 {evil}"}))
-    article_id = archive.search.search("危険").hits[0].id
+    article_id = archive.search("危険").hits[0].id
     article_html = page_text(client.get(f"/articles/{article_id}", query_string={"q": evil}))
     for html in (search_html, article_html):
         assert "<script>" not in html
@@ -177,7 +178,50 @@ def test_the_page_shows_synonyms_it_searched(client):
 
 
 def test_article_page_lists_related_articles(client, sample_archive):
-    hit = sample_archive.search.search("関西国際空港").hits[0]
+    hit = sample_archive.search("関西国際空港").hits[0]
     html = page_text(client.get(f"/articles/{hit.id}"))
     assert "関連する記事" in html
     assert html.count('href="/articles/') >= 1
+
+
+def test_the_article_page_marks_the_synonyms_the_results_marked(client):
+    results = page_text(client.get("/", query_string={"q": "米国"}))
+    [hit] = [h for h in results.split('<li class="hit">')[1:] if "<mark>アメリカ</mark>" in h]
+    link = hit.split('<h2><a href="')[1].split('"')[0].replace("&amp;", "&")
+    assert parse_qs(urlsplit(link).query)["q"] == ["米国"]
+    article = page_text(client.get(link))
+    assert "<mark>アメリカ</mark>" in article
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("関西国祭空港 site:ldnews.example", "関西国際空港 site:ldnews.example"),
+        ('関西国祭空港 "出国 手続き"', '関西国際空港 "出国 手続き"'),
+        ("関西国祭空港 -成田 category:経済", "関西国際空港 -成田 category:経済"),
+    ],
+)
+def test_a_suggestion_keeps_the_rest_of_the_query_and_the_form(client, query, kept):
+    args = {"q": query, "sort": "newest", "from": "2025-01-01", "to": "2025-12-31", "limit": "5"}
+    html = page_text(client.get("/", query_string=args))
+    suggestion = html.split('<p class="suggestion">')[1].split("</p>")[0]
+    link = suggestion.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert parse_qs(urlsplit(link).query) == {
+        "q": [kept],
+        "sort": ["newest"],
+        "from": ["2025-01-01"],
+        "to": ["2025-12-31"],
+        "limit": ["5"],
+    }
+
+
+def test_the_way_back_from_an_article_keeps_the_whole_search(client, sample_archive):
+    args = {"q": "京都", "sort": "oldest", "limit": "3"}
+    article_id = sample_archive.search("京都").hits[0].id
+    html = page_text(client.get(f"/articles/{article_id}", query_string=args))
+    back = html.split("検索結果に戻る")[0].rsplit('href="', 1)[1].split('"')[0]
+    assert parse_qs(urlsplit(back.replace("&amp;", "&")).query) == {
+        "q": ["京都"],
+        "sort": ["oldest"],
+        "limit": ["3"],
+    }

@@ -43,18 +43,18 @@ def _read_bytes(path: Path, limit: int | None) -> bytes:
         if limit is not None and size > limit:
             raise ReadError(
                 str(path),
-                f"file too large for one article ({size / 1_048_576:.1f} MB; "
-                f"the limit is {limit // 1_048_576} MB)",
+                f"1件の記事としては大きすぎます（{size / 1_048_576:.1f} MB、"
+                f"上限は {limit // 1_048_576} MB）",
             )
         return path.read_bytes()
     except FileNotFoundError:
-        raise ReadError(str(path), "no such file") from None
+        raise ReadError(str(path), "ファイルがありません") from None
     except PermissionError:
-        raise ReadError(str(path), "permission denied") from None
+        raise ReadError(str(path), "読み取る権限がありません") from None
     except IsADirectoryError:
-        raise ReadError(str(path), "is a directory") from None
+        raise ReadError(str(path), "フォルダーです") from None
     except OSError as exc:
-        raise ReadError(str(path), exc.strerror or str(exc)) from None
+        raise ReadError(str(path), f"読み取れません（{exc.strerror or exc}）") from None
 
 
 def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadError]:

@@ -16,16 +16,16 @@ _JAPANESE_ENCODINGS = ["utf_8", "cp932", "euc_jp", "iso2022_jp"]
 def decode(data: bytes, path: str) -> str:
     """The text of ``data``; a :class:`ReadError` naming ``path`` when it is not text."""
     if not data.strip():
-        raise ReadError(path, "empty file")
+        raise ReadError(path, "空のファイルです")
     if b"\x00" in data:
-        raise ReadError(path, "binary file (contains NUL bytes), not text")
+        raise ReadError(path, "テキストではありません（NULバイトを含むバイナリファイル）")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(data, cp_isolation=_JAPANESE_ENCODINGS).best()
     if best is None:
-        raise ReadError(path, "cannot decode the text as UTF-8, Shift_JIS or EUC-JP")
+        raise ReadError(path, "UTF-8、Shift_JIS、EUC-JP のいずれとしても読めません")
     return str(best)
 
 

@@ -35,13 +35,13 @@ import lxml.html
 import trafilatura
 
 from indexer.dates import parse_date
-from indexer.drafts import ArticleDraft, normalized_text, site_of
+from indexer.drafts import ArticleDraft, normalized_text, shortened_title, site_of
 from indexer.errors import ReadError
 from indexer.readers.decoding import decode_declared
 
 FORMAT = "html"
 
-NO_TEXT = "no article text found in the HTML page"
+NO_TEXT = "HTMLページに記事の本文が見つかりません"
 
 # --- Parsing and cleaning ---------------------------------------------------
 
@@ -289,9 +289,7 @@ def _extract(tree: lxml.html.HtmlElement, path: str) -> Any:
             date_extraction_params=dict(_DATE_PARAMS),
         )
     except Exception as exc:  # a third-party parser's bug must cost one page, not the import
-        raise ReadError(
-            path, f"the HTML page could not be read ({exc.__class__.__name__})"
-        ) from exc
+        raise ReadError(path, f"HTMLページとして読めません（{exc.__class__.__name__}）") from exc
 
 
 def _trafilatura_metadata(document: Any) -> PageMetadata:
@@ -312,7 +310,6 @@ def _trafilatura_metadata(document: Any) -> PageMetadata:
 
 # A label left alone on its line once trafilatura has dropped the <time> after it: "掲載日：".
 _LABEL_ONLY = re.compile(r"^\S{1,10}\s*[:：]$")
-_MAX_TITLE = 120
 
 
 def _body_lines(text: str, titles: set[str]) -> list[str]:
@@ -346,9 +343,7 @@ def read_bytes(data: bytes, path: str) -> ArticleDraft:
     paragraphs = _body_lines(document.text or "", titles)
     if not paragraphs:
         raise ReadError(path, NO_TEXT)
-    title = _first(*(s.title for s in sources)) or paragraphs[0]
-    if len(title) > _MAX_TITLE:
-        title = title[: _MAX_TITLE - 1] + "…"
+    title = shortened_title(_first(*(s.title for s in sources)) or paragraphs[0])
     url = _first(from_meta.url, from_json_ld.url, from_page.url)
     published = next(
         (date for s in sources if s.published and (date := parse_date(s.published))), None

@@ -24,7 +24,7 @@ def _text(record: dict[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{key!r} must be a string, not {type(value).__name__}")
+        raise ValueError(f"{key} は文字列にしてください（{type(value).__name__} になっています）")
     return value.strip() or None
 
 
@@ -35,25 +35,25 @@ def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{key!r} must be a list of strings")
+        raise ValueError(f"{key} は文字列のリストにしてください")
     return tuple(v.strip() for v in value if v.strip())
 
 
 def draft_from_record(record: Any, path: str, line: int | None = None) -> ArticleDraft:
     """The article a JSON object describes; ``ValueError`` says what is wrong with it."""
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+        raise ValueError(f"JSONオブジェクトではありません（{type(record).__name__}）")
     title = _text(record, "title")
     body = _text(record, "body")
     if not title:
-        raise ValueError("the article has no title")
+        raise ValueError("記事に見出し（title）がありません")
     if not body:
-        raise ValueError("the article has no body")
+        raise ValueError("記事に本文（body）がありません")
     published = None
     if raw_date := _text(record, "published_at"):
         published = parse_date(raw_date)
         if published is None:
-            raise ValueError(f"published_at is not a date: {raw_date[:40]!r}")
+            raise ValueError(f"published_at を日付として読めません: {raw_date[:40]!r}")
     url = _text(record, "url")
     return ArticleDraft(
         title=title,
@@ -82,7 +82,7 @@ def read_lines(lines: Iterator[str], path: str) -> Iterator[ArticleDraft | ReadE
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield ReadError(path, f"invalid JSON ({exc.msg})", line=number)
+            yield ReadError(path, f"JSONとして読めません（{exc.msg}）", line=number)
             continue
         try:
             yield draft_from_record(record, path, line=number)

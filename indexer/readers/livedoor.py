@@ -31,17 +31,17 @@ def looks_like(text: str) -> bool:
 def read_text(text: str, path: str) -> ArticleDraft:
     lines = text.lstrip("\ufeff").splitlines()
     if len(lines) < 3 or not _URL.match(lines[0].strip()):
-        raise ReadError(path, "not a livedoor-style file (line 1 must be the article URL)")
+        raise ReadError(path, "livedoor 形式ではありません（1行目は記事のURLです）")
     url = lines[0].strip()
     published = parse_date(lines[1])
     if published is None:
-        raise ReadError(path, f"line 2 is not a date: {lines[1].strip()[:40]!r}")
+        raise ReadError(path, f"2行目を日付として読めません: {lines[1].strip()[:40]!r}")
     title = lines[2].strip()
     body = "\n".join(line.strip() for line in lines[3:] if line.strip())
     if not title:
-        raise ReadError(path, "line 3 (the title) is empty")
+        raise ReadError(path, "3行目（見出し）が空です")
     if not body:
-        raise ReadError(path, "the article has no body")
+        raise ReadError(path, "記事に本文がありません")
     return ArticleDraft(
         title=title,
         body=body,

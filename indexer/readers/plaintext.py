@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.drafts import ArticleDraft, site_of
+from indexer.drafts import ArticleDraft, shortened_title, site_of
 from indexer.errors import ReadError
 
 FORMAT = "text"
@@ -35,17 +35,12 @@ _CREDIT = re.compile(
 _SOURCE_SEPARATOR = re.compile(r"\s*[、,，/／・]\s*")
 _SENTENCE = re.compile(r"^(.+?[。！？!?])")
 
-_MAX_TITLE = 120
-
 
 def first_sentence(text: str) -> str:
     """The first sentence of ``text`` without its closing 。 (the whole text if it has none)."""
     match = _SENTENCE.match(text)
     sentence = match.group(1) if match else text
-    sentence = sentence.rstrip("。").strip()
-    if len(sentence) > _MAX_TITLE:
-        sentence = sentence[: _MAX_TITLE - 1] + "…"
-    return sentence
+    return shortened_title(sentence.rstrip("。").strip())
 
 
 def is_caption(line: str) -> bool:
@@ -78,7 +73,9 @@ def read_text(text: str, path: str) -> ArticleDraft:
             continue
         paragraphs.append(line)
     if not paragraphs:
-        raise ReadError(path, "no article text (only captions, credits or page debris)")
+        raise ReadError(
+            path, "記事の本文がありません（写真説明、クレジット、ページの残骸だけです）"
+        )
     return ArticleDraft(
         title=first_sentence(paragraphs[0]),
         body="\n".join(paragraphs),

@@ -1,11 +1,15 @@
-"""Passages around the matches, with the matched words marked.
+"""Marking what a query matched: in a passage of a result, or in a whole article.
+
+One :class:`Highlighter` is made from a query as the search understood it
+and marks the same words wherever they are shown: result snippets and titles,
+the article page opened from a result, the JSON API and the command line.
 
 Matches are found two ways, like the index finds articles: words whose
-normalized form is one of the query's units (so 行っ is marked for 行く, ｻｰﾊﾞ
-for サーバー), and literal substrings in folded text (so 東京都 is marked
-inside 東京都庁).  A passage is scored by how many characters it marks, not
-how many marks it has, because on Japanese the default scorer of Whoosh
-prefers scattered one-character hits.
+normalized form is one of the query's units or their synonyms (so 行っ is
+marked for 行く, ｻｰﾊﾞ for サーバー, アメリカ for 米国), and literal substrings in
+folded text (so 東京都 is marked inside 東京都庁).  A passage is scored by how
+many characters it marks, not how many marks it has, because on Japanese the
+default scorer of Whoosh prefers scattered one-character hits.
 """
 
 from __future__ import annotations
@@ -120,14 +124,8 @@ def _best_window(text: str, ranges: list[tuple[int, int]], width: int) -> tuple[
     return best_start, min(len(text), best_start + width)
 
 
-def make_snippet(
-    text: str,
-    units: Iterable[str],
-    literals: Iterable[str] = (),
-    width: int = SNIPPET_CHARS,
-) -> Snippet:
-    """The passage of ``text`` that best shows why it matched, matches marked."""
-    ranges = match_ranges(text, units, literals)
+def _passage(text: str, ranges: list[tuple[int, int]], width: int) -> Snippet:
+    """The ``width`` characters of ``text`` that best show ``ranges``, those marked."""
     if ranges and len(text) > width:
         start, end = _best_window(text, ranges, width)
     else:
@@ -149,3 +147,24 @@ def make_snippet(
     if end < len(text):
         parts.append(("…", False))
     return Snippet(tuple((t.replace("\n", " "), m) for t, m in parts if t))
+
+
+@dataclass(frozen=True)
+class Highlighter:
+    """What one query marks: index units (its words, their synonyms and readings)
+    and literal strings (the words as typed, found inside longer words)."""
+
+    units: frozenset[str] = frozenset()
+    literals: tuple[str, ...] = ()
+
+    def ranges(self, text: str) -> list[tuple[int, int]]:
+        """Sorted, disjoint ``(start, end)`` ranges of ``text`` to mark."""
+        return match_ranges(text, self.units, self.literals)
+
+    def snippet(self, text: str, width: int = SNIPPET_CHARS) -> Snippet:
+        """The passage of ``text`` that best shows why it matched, matches marked."""
+        return _passage(text, self.ranges(text), width)
+
+    def whole(self, text: str) -> Snippet:
+        """All of ``text`` (a title, a paragraph), matches marked."""
+        return _passage(text, self.ranges(text), len(text) + 1)
