@@ -107,6 +107,17 @@ class Archive:
     def session(self) -> Session:
         return Session(self.engine)
 
+    def close(self) -> None:
+        """Close the index files and the database connections."""
+        self._search.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # Reading
 
     def article(self, article_id: int) -> ArticleRecord:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -24,6 +24,8 @@ from indexer.analysis import morphemes
 from indexer.variants import fold_variants
 
 SNIPPET_CHARS = 140
+# Where a query's words stand in a text, when the index has told: (start, end) pairs.
+Found = list[tuple[int, int]] | None
 # Analyzing a very long body costs more than a snippet is worth.
 _MAX_ANALYZED_CHARS = 20_000
 _BREAKS = "。！？\n"
@@ -50,32 +52,63 @@ class Snippet:
         return tuple(text for text, marked in self.parts if marked)
 
 
-def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
-    """``text`` folded for literal matching, and for each folded character its source offset."""
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(fold_variants(text)):
-        for folded in unicodedata.normalize("NFKC", char).lower():
-            out.append(folded)
-            origin.append(index)
-    return "".join(out), origin
+# Per character: what it folds to (NFKC, lower case) where that differs from itself,
+# and the characters that fold to other than one character (…  → ..., ｶﾞ's ﾞ → ゙).
+_FOLDED: dict[int, str] = {}
+_RESIZED: set[str] = set()
+_SEEN: set[str] = set()
+
+
+def _learn(chars: set[str]) -> None:
+    for char in chars - _SEEN:
+        folded = unicodedata.normalize("NFKC", char).lower()
+        if folded != char:
+            _FOLDED[ord(char)] = folded
+        if len(folded) != 1:
+            _RESIZED.add(char)
+        _SEEN.add(char)
+
+
+def _folded_with_offsets(text: str) -> tuple[str, Sequence[int]]:
+    """``text`` folded for literal matching, and for each folded character its source offset.
+
+    Each character is folded on its own (old kanji, width, case), through a
+    translation table built as characters are first seen, so a long body is
+    folded at C speed; offsets need a pass of their own only when some
+    character folds to several (… → ...).
+    """
+    text = fold_variants(text)
+    chars = set(text)
+    _learn(chars)
+    folded = text.translate(_FOLDED)
+    if not chars & _RESIZED:
+        return folded, range(len(text))
+    sizes = [len(_FOLDED.get(ord(c), c)) for c in text]
+    return folded, [i for i, size in enumerate(sizes) for _ in range(size)]
 
 
 def fold_literal(text: str) -> str:
     return _folded_with_offsets(text)[0]
 
 
-def match_ranges(text: str, units: Iterable[str], literals: Iterable[str]) -> list[tuple[int, int]]:
-    """Sorted, merged ``(start, end)`` ranges of ``text`` that match the query."""
+def word_ranges(text: str, units: Iterable[str]) -> list[tuple[int, int]]:
+    """Where words whose index form is one of ``units`` stand in ``text`` (Sudachi again)."""
     ranges: list[tuple[int, int]] = []
     wanted = {u for u in units if u}
-    if wanted:
-        for word in morphemes(text[:_MAX_ANALYZED_CHARS]):
-            for unit in word.units or (word,):
-                if unit.text.lower() in wanted:
-                    ranges.append((unit.start, unit.end))
-            if word.units and word.text.lower() in wanted:
-                ranges.append((word.start, word.end))
+    if not wanted:
+        return ranges
+    for word in morphemes(text[:_MAX_ANALYZED_CHARS]):
+        for unit in word.units or (word,):
+            if unit.text.lower() in wanted:
+                ranges.append((unit.start, unit.end))
+        if word.units and word.text.lower() in wanted:
+            ranges.append((word.start, word.end))
+    return ranges
+
+
+def literal_ranges(text: str, literals: Iterable[str]) -> list[tuple[int, int]]:
+    """Where ``literals`` stand in ``text`` as characters, width, case and old kanji folded."""
+    ranges: list[tuple[int, int]] = []
     folded, origin = _folded_with_offsets(text)
     for literal in {fold_literal(x) for x in literals}:
         if len(literal) < 2:
@@ -85,14 +118,18 @@ def match_ranges(text: str, units: Iterable[str], literals: Iterable[str]) -> li
             end = start + len(literal)
             ranges.append((origin[start], origin[end - 1] + 1))
             start = folded.find(literal, end)
-    ranges.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in ranges:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+    return ranges
+
+
+def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges with the overlapping and touching ones joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
         else:
-            merged.append((start, end))
-    return merged
+            out.append((start, end))
+    return out
 
 
 def _best_window(text: str, ranges: list[tuple[int, int]], width: int) -> tuple[int, int]:
@@ -157,14 +194,19 @@ class Highlighter:
     units: frozenset[str] = frozenset()
     literals: tuple[str, ...] = ()
 
-    def ranges(self, text: str) -> list[tuple[int, int]]:
-        """Sorted, disjoint ``(start, end)`` ranges of ``text`` to mark."""
-        return match_ranges(text, self.units, self.literals)
+    def ranges(self, text: str, found: Found = None) -> list[tuple[int, int]]:
+        """Sorted, disjoint ``(start, end)`` ranges of ``text`` to mark.
 
-    def snippet(self, text: str, width: int = SNIPPET_CHARS) -> Snippet:
+        ``found`` are where the words stand if the caller knows (the index keeps
+        their offsets); otherwise ``text`` is analyzed again to find them.
+        """
+        words = word_ranges(text, self.units) if found is None else found
+        return merged([*words, *literal_ranges(text, self.literals)])
+
+    def snippet(self, text: str, width: int = SNIPPET_CHARS, found: Found = None) -> Snippet:
         """The passage of ``text`` that best shows why it matched, matches marked."""
-        return _passage(text, self.ranges(text), width)
+        return _passage(text, self.ranges(text, found), width)
 
-    def whole(self, text: str) -> Snippet:
+    def whole(self, text: str, found: Found = None) -> Snippet:
         """All of ``text`` (a title, a paragraph), matches marked."""
-        return _passage(text, self.ranges(text), len(text) + 1)
+        return _passage(text, self.ranges(text, found), len(text) + 1)

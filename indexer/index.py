@@ -40,7 +40,9 @@ from indexer.models import Article
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+# 2: title, body and captions keep each word's character offsets (highlighting
+# from the index instead of analyzing every hit again).
+SCHEMA_VERSION = "2"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # How long an import waits for a rebuild (or another import) to finish writing.
@@ -60,9 +62,9 @@ def make_schema() -> Schema:
     morph = morph_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=morph, stored=True),
-        body=TEXT(analyzer=morph, stored=True),
-        captions=TEXT(analyzer=morph, stored=True),
+        title=TEXT(analyzer=morph, stored=True, chars=True),
+        body=TEXT(analyzer=morph, stored=True, chars=True),
+        captions=TEXT(analyzer=morph, stored=True, chars=True),
         grams=TEXT(analyzer=bigram_analyzer()),
         url=STORED(),
         site=STORED(),

@@ -17,21 +17,28 @@ How results are ranked (the queries themselves are built in ``matching``):
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh import scoring, sorting
-from whoosh.index import Index
+from whoosh import scoring
+from whoosh.searching import Searcher
 
 from indexer.dates import TOKYO, parse_date
 from indexer.errors import QueryError
+from indexer.evaluation import Evaluator, Matches, rank_with_bonus
 from indexer.highlight import Highlighter, Snippet
 from indexer.index import IndexStore
 from indexer.matching import Plan, QueryPlanner, filter_query
+from indexer.postings import PostingCache, Snapshot
 from indexer.query import format_query, parse_query
 from indexer.suggestions import did_you_mean
 from indexer.synonyms import load_synonyms
@@ -46,6 +53,10 @@ RELATED_FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
 WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.0)
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+# Queries typed again (paging, the same topic) skip Sudachi: keep this many understood.
+UNDERSTOOD_QUERIES = 512
+# The stored fields whose matched words are marked.
+HIGHLIGHTED = ("title", "body", "captions")
 
 
 @dataclass(frozen=True)
@@ -163,20 +174,56 @@ def parse_day(text: str | None) -> date | None:
 
 
 class SearchService:
-    """Searches the current index; picks up a rebuilt index on the next search."""
+    """Searches the current index; follows a rebuilt index or new segments on the next search.
+
+    One :class:`~indexer.postings.Snapshot` of the index is kept open and
+    shared by every search (and thread) until the index on disk changes; the
+    decoded posting lists outlive it, per segment, so an import that adds a
+    segment does not make the next search read everything again.
+    """
 
     def __init__(self, index_store: IndexStore) -> None:
         self.index_store = index_store
-        self._index: Index | None = None
-        self._index_path: Path | None = None
         self._planner: QueryPlanner | None = None
+        self._cache = PostingCache()
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._snapshot_path: Path | None = None
+        self._users: dict[int, int] = {}
+        self._understood: OrderedDict[str, tuple[Plan, list[QueryTerm]]] = OrderedDict()
 
-    def _current_index(self) -> Index:
+    @contextmanager
+    def _current(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open while in use even if a newer one replaces it."""
         path = self.index_store.current_path()
-        if self._index is None or path != self._index_path:
-            self._index = self.index_store.open()
-            self._index_path = path
-        return self._index
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is None or path != self._snapshot_path or not snapshot.is_current():
+                ix = self.index_store.open()
+                fresh = Snapshot(ix, ix.searcher(weighting=WEIGHTING), self._cache)
+                if snapshot is not None and not self._users.get(id(snapshot)):
+                    snapshot.close()
+                self._snapshot, self._snapshot_path = fresh, path
+                snapshot = fresh
+            self._users[id(snapshot)] = self._users.get(id(snapshot), 0) + 1
+        try:
+            yield snapshot
+        finally:
+            with self._lock:
+                left = self._users[id(snapshot)] - 1
+                if left:
+                    self._users[id(snapshot)] = left
+                else:
+                    del self._users[id(snapshot)]
+                    if snapshot is not self._snapshot:
+                        snapshot.close()
+
+    def close(self) -> None:
+        """Close the index files (searches still running keep theirs until they end)."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+            if snapshot is not None and not self._users.get(id(snapshot)):
+                snapshot.close()
 
     def planner(self) -> QueryPlanner:
         if self._planner is None:
@@ -184,7 +231,12 @@ class SearchService:
         return self._planner
 
     def understand(self, text: str) -> tuple[Plan, list[QueryTerm]]:
-        """The Whoosh queries for ``text`` and its words as understood."""
+        """The Whoosh queries for ``text`` and its words as understood (cached: Sudachi is slow)."""
+        with self._lock:
+            found = self._understood.get(text)
+            if found is not None:
+                self._understood.move_to_end(text)
+                return found
         plan = self.planner().plan(parse_query(text))
         terms = [
             QueryTerm(
@@ -196,6 +248,10 @@ class SearchService:
             )
             for w in plan.words
         ]
+        with self._lock:
+            self._understood[text] = (plan, terms)
+            while len(self._understood) > UNDERSTOOD_QUERIES:
+                self._understood.popitem(last=False)
         return plan, terms
 
     def highlighter(self, text: str) -> Highlighter:
@@ -213,37 +269,32 @@ class SearchService:
     ) -> SearchPage:
         """One page of results for ``text``; a :class:`QueryError` if it cannot be searched."""
         started = time.perf_counter()
-        if sort not in SORTS:
-            raise QueryError(
-                f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）"
-            )
+        _check_sort(sort)
         if page < 1:
             raise QueryError("ページは1以上です。")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
-        plan, terms, options = self._prepare(text, sort, date_from, date_to)
-        ix = self._current_index()
-        with ix.searcher(weighting=WEIGHTING) as searcher:
-            results = searcher.search_page(_scored(plan), page, pagelen=page_size, **options)
-            partial = False
-            if results.total == 0 and plan.partial is not None:
-                results = searcher.search_page(plan.partial, page, pagelen=page_size, **options)
-                partial = results.total > 0
-            suggestion = None
-            if results.total == 0 or partial:
-                mended = did_you_mean(searcher.reader(), plan.parsed, plan.words)
-                suggestion = format_query(mended) if mended is not None else None
-            highlighter = _highlighter(plan)
-            # Whoosh answers a page past the end with the last page; show none instead.
-            shown = results if results.pagenum == page else []
+        plan, terms = self._prepare(text, date_from, date_to)
+        highlighter = _highlighter(plan)
+        with self._current() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found = _find(evaluator, plan, date_from, date_to)
+            first = (page - 1) * page_size
+            order, score_of = _order(evaluator, found, sort, first + page_size)
+            shown = order[first : first + page_size]
+            scores = score_of(shown) if sort == "relevance" else [None] * len(shown)
             hits = tuple(
-                _hit(r.fields(), r.score if sort == "relevance" else None, highlighter)
-                for r in shown
+                _hit(snapshot, int(docnum), score, highlighter)
+                for docnum, score in zip(shown.tolist(), scores, strict=True)
             )
-            total = results.total
+            suggestion = None
+            if not len(found.matches) or found.partial:
+                with snapshot.lock:
+                    mended = did_you_mean(snapshot.reader, plan.parsed, plan.words)
+                suggestion = format_query(mended) if mended is not None else None
         return SearchPage(
             query=text,
-            total=total,
+            total=len(found.matches),
             page=page,
             page_size=page_size,
             sort=sort,
@@ -251,7 +302,7 @@ class SearchService:
             terms=tuple(terms),
             elapsed_ms=(time.perf_counter() - started) * 1000,
             highlighter=highlighter,
-            partial=partial,
+            partial=found.partial,
             suggestion=suggestion,
         )
 
@@ -263,21 +314,18 @@ class SearchService:
         date_to: date | None = None,
     ) -> list[int]:
         """Every article the search for ``text`` finds, in result order (no pages, no snippets)."""
-        if sort not in SORTS:
-            raise QueryError(
-                f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）"
-            )
-        plan, _, options = self._prepare(text, sort, date_from, date_to)
-        with self._current_index().searcher(weighting=WEIGHTING) as searcher:
-            results = searcher.search(_scored(plan), limit=None, **options)
-            if results.is_empty() and plan.partial is not None:
-                results = searcher.search(plan.partial, limit=None, **options)
-            return [int(hit["id"]) for hit in results]
+        _check_sort(sort)
+        plan, _ = self._prepare(text, date_from, date_to)
+        with self._current() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found = _find(evaluator, plan, date_from, date_to)
+            order, _ = _order(evaluator, found, sort, len(found.matches))
+            return [int(snapshot.stored_fields(d)["id"]) for d in order.tolist()]
 
     def _prepare(
-        self, text: str, sort: str, date_from: date | None, date_to: date | None
-    ) -> tuple[Plan, list[QueryTerm], dict[str, Any]]:
-        """The plan for ``text`` and the Whoosh options (filters, exclusions, sort) around it."""
+        self, text: str, date_from: date | None, date_to: date | None
+    ) -> tuple[Plan, list[QueryTerm]]:
+        """The plan for ``text``; a :class:`QueryError` if there is nothing to search."""
         if date_from and date_to and date_from > date_to:
             raise QueryError("開始日が終了日より後になっています。")
         plan, terms = self.understand(text)
@@ -286,23 +334,12 @@ class SearchService:
             raise QueryError(
                 f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
             )
-        filters = [filter_query(f) for f in plan.filters if not f.negated]
-        if (dates := _date_filter(date_from, date_to)) is not None:
-            filters.append(dates)
-        masks = [filter_query(f) for f in plan.filters if f.negated]
-        if plan.exclude is not None:
-            masks.append(plan.exclude)
-        options: dict[str, Any] = {
-            "filter": wq.And(filters) if filters else None,
-            "mask": wq.Or(masks) if masks else None,
-            "sortedby": _sort_facet(sort),
-        }
-        return plan, terms, options
+        return plan, terms
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
-        ix = self._current_index()
-        with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        with self._current() as snapshot, snapshot.lock:
+            searcher = Searcher(snapshot.reader, weighting=scoring.BM25F(), closereader=False)
             docnum = searcher.document_number(id=str(article_id))
             if docnum is None:
                 return ()
@@ -322,19 +359,57 @@ class SearchService:
             return tuple(_related(r.fields()) for r in results)
 
 
-def _scored(plan: Plan) -> wq.Query:
-    """The query results come from: every word (or filters only), with the ranking bonus."""
-    main = plan.strict if plan.strict is not None else wq.Every()
-    return wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
+@dataclass(frozen=True)
+class _Found:
+    matches: Matches
+    # The main query found nothing, so these are the best partial matches (no bonus).
+    partial: bool
+    bonus: wq.Query | None
 
 
-def _sort_facet(sort: str) -> sorting.FacetType | None:
+def _find(evaluator: Evaluator, plan: Plan, date_from: date | None, date_to: date | None) -> _Found:
+    """Every document the plan matches, within its filters and without its exclusions."""
+    filters = [filter_query(f) for f in plan.filters if not f.negated]
+    if (dates := _date_filter(date_from, date_to)) is not None:
+        filters.append(dates)
+    allowed = evaluator.docs(wq.And(filters)) if filters else None
+    masks = [filter_query(f) for f in plan.filters if f.negated]
+    if plan.exclude is not None:
+        masks.append(plan.exclude)
+
+    def matching(query: wq.Query) -> Matches:
+        found = evaluator.evaluate(query, allowed)
+        if masks and len(found):
+            excluded = evaluator.docs(wq.Or(masks), found.ids)
+            keep = ~np.isin(found.ids, excluded)
+            found = Matches(found.ids[keep], found.scores[keep])
+        return found
+
+    main = matching(plan.strict if plan.strict is not None else wq.Every())
+    if not len(main) and plan.partial is not None:
+        partial = matching(plan.partial)
+        if len(partial):
+            return _Found(partial, True, None)
+    return _Found(main, False, plan.bonus)
+
+
+def _order(
+    evaluator: Evaluator, found: _Found, sort: str, needed: int
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """The matches in result order (right at least for the first ``needed``) and their scores."""
     if sort == "relevance":
-        return None
-    # Undated articles go last either way.
-    return sorting.MultiFacet(
-        [sorting.FieldFacet("undated"), sorting.FieldFacet("time_key", reverse=sort == "newest")]
-    )
+        return rank_with_bonus(evaluator, found.matches, found.bonus, needed)
+    ids = found.matches.ids
+    times = evaluator.snapshot.column("time_key")[ids]
+    undated = evaluator.snapshot.column("undated")[ids]
+    # Undated articles go last either way; equal times by document number, as Whoosh sorts.
+    order = np.lexsort((ids, -times if sort == "newest" else times, undated))
+    return ids[order], lambda ids: np.zeros(len(ids))
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise QueryError(f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）")
 
 
 def _published(fields: dict[str, Any]) -> datetime | None:
@@ -366,10 +441,14 @@ def _highlighter(plan: Plan) -> Highlighter:
     return Highlighter(frozenset(units), tuple(w.word.text for w in positive))
 
 
-def _hit(fields: dict[str, Any], score: float | None, highlighter: Highlighter) -> SearchHit:
-    snippet = highlighter.snippet(fields.get("body") or "")
+def _hit(
+    snapshot: Snapshot, docnum: int, score: float | None, highlighter: Highlighter
+) -> SearchHit:
+    fields = snapshot.stored_fields(docnum)
+    found = {name: _found_words(snapshot, docnum, name, highlighter) for name in HIGHLIGHTED}
+    snippet = highlighter.snippet(fields.get("body") or "", found=found["body"])
     if not snippet.marked and fields.get("captions"):
-        caption_snippet = highlighter.snippet(fields["captions"])
+        caption_snippet = highlighter.snippet(fields["captions"], found=found["captions"])
         if caption_snippet.marked:
             snippet = caption_snippet
     title = fields.get("title") or ""
@@ -381,6 +460,21 @@ def _hit(fields: dict[str, Any], score: float | None, highlighter: Highlighter) 
         published_at=_published(fields),
         category=fields.get("category") or None,
         snippet=snippet,
-        title_marked=highlighter.whole(title),
+        title_marked=highlighter.whole(title, found=found["title"]),
         score=score,
     )
+
+
+def _found_words(
+    snapshot: Snapshot, docnum: int, field: str, highlighter: Highlighter
+) -> list[tuple[int, int]]:
+    """Where the highlighter's words stand in one field of a document, from the index itself.
+
+    The index keeps each word's character offsets, so a hit's text need not
+    be analyzed again (which cost more than the search).
+    """
+    ranges = []
+    for unit in highlighter.units:
+        for spans in snapshot.characters(field, unit, [docnum]).values():
+            ranges.extend((start, end) for _, start, end in spans)
+    return ranges
