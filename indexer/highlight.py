@@ -14,6 +14,7 @@ default scorer of Whoosh prefers scattered one-character hits.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
@@ -53,38 +54,66 @@ class Snippet:
 
 
 # Per character: what it folds to (NFKC, lower case) where that differs from itself,
-# and the characters that fold to other than one character (…  → ..., ｶﾞ's ﾞ → ゙).
+# and a pattern of the characters that fold to other than one (… → ..., ㍻ → 平成).
 _FOLDED: dict[int, str] = {}
-_RESIZED: set[str] = set()
 _SEEN: set[str] = set()
+_RESIZED: set[str] = set()
+_resized_pattern: re.Pattern[str] | None = None
 
 
 def _learn(chars: set[str]) -> None:
+    global _resized_pattern
     for char in chars - _SEEN:
         folded = unicodedata.normalize("NFKC", char).lower()
         if folded != char:
             _FOLDED[ord(char)] = folded
         if len(folded) != 1:
             _RESIZED.add(char)
+            _resized_pattern = None
         _SEEN.add(char)
+    if _resized_pattern is None and _RESIZED:
+        _resized_pattern = re.compile("[" + "".join(map(re.escape, sorted(_RESIZED))) + "]")
 
 
-def _folded_with_offsets(text: str) -> tuple[str, Sequence[int]]:
+class _Offsets:
+    """Maps an offset in folded text back to the source, given where characters resized."""
+
+    def __init__(self, resized: list[tuple[int, int, int]]) -> None:
+        # (offset in the folded text, offset in the source, folded length) of each resized char
+        self._resized = resized
+        self._starts = [folded for folded, _, _ in resized]
+
+    def __getitem__(self, offset: int) -> int:
+        k = bisect_right(self._starts, offset) - 1
+        if k < 0:
+            return offset
+        folded, source, size = self._resized[k]
+        if offset < folded + size:
+            return source  # inside what one source character became
+        return source + 1 + offset - (folded + size)
+
+
+def _folded_with_offsets(text: str) -> tuple[str, Sequence[int] | _Offsets]:
     """``text`` folded for literal matching, and for each folded character its source offset.
 
-    Each character is folded on its own (old kanji, width, case), through a
-    translation table built as characters are first seen, so a long body is
-    folded at C speed; offsets need a pass of their own only when some
-    character folds to several (… → ...).
+    Each character is folded on its own (old kanji, width, case) through a
+    translation table built as characters are first seen, so a long body
+    folds at C speed; the few characters that fold to several are found with
+    a regular expression, and offsets shift only around them.
     """
     text = fold_variants(text)
     chars = set(text)
     _learn(chars)
     folded = text.translate(_FOLDED)
-    if not chars & _RESIZED:
+    if _resized_pattern is None or not chars & _RESIZED:
         return folded, range(len(text))
-    sizes = [len(_FOLDED.get(ord(c), c)) for c in text]
-    return folded, [i for i, size in enumerate(sizes) for _ in range(size)]
+    resized = []
+    shift = 0
+    for match in _resized_pattern.finditer(text):
+        size = len(_FOLDED.get(ord(match.group()), match.group()))
+        resized.append((match.start() + shift, match.start(), size))
+        shift += size - 1
+    return folded, _Offsets(resized)
 
 
 def fold_literal(text: str) -> str:

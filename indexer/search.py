@@ -281,11 +281,12 @@ class SearchService:
             found = _find(evaluator, plan, date_from, date_to)
             first = (page - 1) * page_size
             order, score_of = _order(evaluator, found, sort, first + page_size)
-            shown = order[first : first + page_size]
-            scores = score_of(shown) if sort == "relevance" else [None] * len(shown)
+            shown = order[first : first + page_size].tolist()
+            scores = score_of(np.array(shown)) if sort == "relevance" else [None] * len(shown)
+            found_words = _found_words(snapshot, shown, highlighter)
             hits = tuple(
-                _hit(snapshot, int(docnum), score, highlighter)
-                for docnum, score in zip(shown.tolist(), scores, strict=True)
+                _hit(snapshot, docnum, score, highlighter, found_words[docnum])
+                for docnum, score in zip(shown, scores, strict=True)
             )
             suggestion = None
             if not len(found.matches) or found.partial:
@@ -442,10 +443,13 @@ def _highlighter(plan: Plan) -> Highlighter:
 
 
 def _hit(
-    snapshot: Snapshot, docnum: int, score: float | None, highlighter: Highlighter
+    snapshot: Snapshot,
+    docnum: int,
+    score: float | None,
+    highlighter: Highlighter,
+    found: dict[str, list[tuple[int, int]]],
 ) -> SearchHit:
     fields = snapshot.stored_fields(docnum)
-    found = {name: _found_words(snapshot, docnum, name, highlighter) for name in HIGHLIGHTED}
     snippet = highlighter.snippet(fields.get("body") or "", found=found["body"])
     if not snippet.marked and fields.get("captions"):
         caption_snippet = highlighter.snippet(fields["captions"], found=found["captions"])
@@ -466,15 +470,16 @@ def _hit(
 
 
 def _found_words(
-    snapshot: Snapshot, docnum: int, field: str, highlighter: Highlighter
-) -> list[tuple[int, int]]:
-    """Where the highlighter's words stand in one field of a document, from the index itself.
+    snapshot: Snapshot, docnums: list[int], highlighter: Highlighter
+) -> dict[int, dict[str, list[tuple[int, int]]]]:
+    """Where the highlighter's words stand in each marked field of these documents.
 
     The index keeps each word's character offsets, so a hit's text need not
     be analyzed again (which cost more than the search).
     """
-    ranges = []
-    for unit in highlighter.units:
-        for spans in snapshot.characters(field, unit, [docnum]).values():
-            ranges.extend((start, end) for _, start, end in spans)
-    return ranges
+    found = {d: {name: [] for name in HIGHLIGHTED} for d in docnums}
+    for name in HIGHLIGHTED:
+        for unit in highlighter.units:
+            for docnum, spans in snapshot.characters(name, unit, docnums).items():
+                found[docnum][name].extend((start, end) for _, start, end in spans)
+    return found

@@ -1,0 +1,35 @@
+"""Marking literal matches: folding text at C speed keeps every offset right."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indexer.highlight import Highlighter, _folded_with_offsets, literal_ranges
+from indexer.variants import fold_variants
+
+
+def folded_one_by_one(text: str) -> tuple[str, list[int]]:
+    """The plain definition: each character folded alone, each folded character's source."""
+    out, origin = [], []
+    for index, char in enumerate(fold_variants(text)):
+        for folded in unicodedata.normalize("NFKC", char).lower():
+            out.append(folded)
+            origin.append(index)
+    return "".join(out), origin
+
+
+@given(st.text(alphabet="あいう…㍻ＡＢｃ髙①ｶﾞ東京都ﬁ ab㈱", max_size=40))
+def test_folding_and_offsets_match_the_plain_definition(text):
+    folded, offsets = _folded_with_offsets(text)
+    expected, origin = folded_one_by_one(text)
+    assert folded == expected
+    assert [offsets[i] for i in range(len(folded))] == origin
+
+
+def test_a_literal_is_marked_where_it_stands_after_expanded_characters():
+    text = "…㍻の東京都庁…"
+    assert literal_ranges(text, ["東京都"]) == [(3, 6)]
+    assert Highlighter(literals=("東京都",)).whole(text).marked == ("東京都",)
