@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from sudachipy import Dictionary, SplitMode
-from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+from whoosh.analysis import Token, Tokenizer
 
 from indexer.variants import fold_variants
 
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 
 # Parts of speech that never decide whether an article matches: with particles
 # and auxiliaries kept, an OR query matches nearly every document.  Pronouns,
@@ -135,39 +135,92 @@ def fold_katakana(word: str) -> str:
     return word
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """What a dictionary word becomes in the index, worked out once per process.
+
+    ``units`` are its A units as (start, end) relative to the word, index
+    form, readable form; empty when the word does not split.
+    """
+
+    key: str  # the index form, lower case: what the index stores
+    text: str  # the index form
+    form: str  # Sudachi's normalized form
+    part_of_speech: str
+    units: tuple[tuple[int, int, str, str, str], ...]
+
+
+# Analysis of dictionary words by (word id, surface): a news article repeats most
+# of its words, and an archive repeats most of its vocabulary.
+_ENTRIES: dict[tuple[int, str], _Entry | None] = {}
+_MAX_ENTRIES = 500_000
+
+
+def _is_stop(m) -> bool:
+    return m.part_of_speech()[0] in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS
+
+
+def _entry_of(m) -> _Entry | None:
+    """The index entry of a Sudachi morpheme; ``None`` for a word never indexed."""
+    if m.is_oov():
+        return _analyzed(m)
+    key = (m.word_id(), m.surface())
+    try:
+        return _ENTRIES[key]
+    except KeyError:
+        pass
+    entry = _analyzed(m)
+    if len(_ENTRIES) >= _MAX_ENTRIES:
+        _ENTRIES.clear()
+    _ENTRIES[key] = entry
+    return entry
+
+
+def _analyzed(m) -> _Entry | None:
+    if _is_stop(m):
+        return None
+    begin = m.begin()
+    units = tuple(
+        (a.begin() - begin, a.end() - begin, text, text.lower(), form)
+        for a in m.split(SplitMode.A)
+        if not _is_stop(a)
+        for form in (a.normalized_form(),)
+        for text in (fold_katakana(form),)
+    )
+    form = m.normalized_form()
+    text = fold_katakana(form)
+    return _Entry(text.lower(), text, form, m.part_of_speech()[0], units if len(units) > 1 else ())
+
+
+def _words(text: str) -> Iterator[tuple[_Entry, int, int]]:
+    """The content words of ``text`` (old kanji folded first): entry, start, end."""
+    tokenizer = _sudachi()
+    for offset, piece in sentence_chunks(fold_variants(text)):
+        for m in tokenizer.tokenize(piece):
+            entry = _entry_of(m)
+            if entry is not None:
+                yield entry, offset + m.begin(), offset + m.end()
+
+
 def morphemes(text: str) -> Iterator[Morpheme]:
     """The content words of ``text`` in C mode, each with its A units.
 
     Old and variant kanji are folded first (one character for one, so offsets
     hold); particles, auxiliaries, punctuation and spaces are skipped.
     """
-    tokenizer = _sudachi()
-    folded = fold_variants(text)
-    for offset, piece in sentence_chunks(folded):
-        for m in tokenizer.tokenize(piece):
-            pos = m.part_of_speech()[0]
-            if pos in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS:
-                continue
-            start, end = offset + m.begin(), offset + m.end()
-            units = tuple(
-                # A unit of an expanded character (㍿ → 株式 会社) has no span
-                # of its own: it stands for the whole word.
-                _morpheme(a, *_span(offset + a.begin(), offset + a.end(), start, end), pos)
-                for a in m.split(SplitMode.A)
-                if a.part_of_speech()[0] not in STOP_PARTS_OF_SPEECH
-                and a.normalized_form() not in STOP_WORDS
+    for entry, start, end in _words(text):
+        units = tuple(
+            Morpheme(
+                unit_text, form, *_span(start + a, start + b, start, end), entry.part_of_speech
             )
-            if len(units) < 2:
-                units = ()
-            yield _morpheme(m, start, end, pos, units)
-
-
-def _morpheme(m, start: int, end: int, pos: str, units: tuple[Morpheme, ...] = ()) -> Morpheme:
-    form = m.normalized_form()
-    return Morpheme(fold_katakana(form), form, start, end, pos, units)
+            for a, b, unit_text, _, form in entry.units
+        )
+        yield Morpheme(entry.text, entry.form, start, end, entry.part_of_speech, units)
 
 
 def _span(start: int, end: int, outer_start: int, outer_end: int) -> tuple[int, int]:
+    # A unit of an expanded character (㍿ → 株式 会社) has no span of its own:
+    # it stands for the whole word.
     return (start, end) if end > start else (outer_start, outer_end)
 
 
@@ -193,24 +246,47 @@ class SudachiTokenizer(Tokenizer):
         **kwargs,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.boost = 1.0
+        token.stopped = False
+        query = mode == "query"
         pos = start_pos
-        for word in morphemes(value):
-            grid = word.units or (word,)
-            emitted = grid if mode == "query" else ((word, *word.units) if word.units else grid)
-            for index, unit in enumerate(emitted):
-                token.text = unit.text
-                token.boost = 1.0
-                token.stopped = False
+        for entry, start, end in _words(value):
+            units = entry.units
+            if not units:
+                token.text = entry.key
                 if keeporiginal:
-                    token.original = value[unit.start : unit.end]
+                    token.original = value[start:end]
                 if positions:
-                    # The compound shares the first unit's position.
-                    token.pos = pos + max(0, index - (len(emitted) - len(grid)))
+                    token.pos = pos
                 if chars:
-                    token.startchar = start_char + unit.start
-                    token.endchar = start_char + unit.end
+                    token.startchar = start_char + start
+                    token.endchar = start_char + end
                 yield token
-            pos += len(grid)
+                pos += 1
+                continue
+            if not query:
+                # The compound itself, at its first unit's position.
+                token.text = entry.key
+                if keeporiginal:
+                    token.original = value[start:end]
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + start
+                    token.endchar = start_char + end
+                yield token
+            for a, b, _, key, _ in units:
+                unit_start, unit_end = _span(start + a, start + b, start, end)
+                token.text = key
+                if keeporiginal:
+                    token.original = value[unit_start:unit_end]
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + unit_start
+                    token.endchar = start_char + unit_end
+                yield token
+                pos += 1
 
 
 def normalize_for_grams(text: str) -> str:
@@ -281,8 +357,8 @@ class BigramTokenizer(Tokenizer):
 
 
 def morph_analyzer():
-    """The analyzer of the title, body and caption fields."""
-    return SudachiTokenizer() | LowercaseFilter()
+    """The analyzer of the title, body and caption fields (it lowercases words itself)."""
+    return SudachiTokenizer()
 
 
 def bigram_analyzer():
