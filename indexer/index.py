@@ -23,7 +23,8 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
@@ -37,11 +38,12 @@ from indexer.analysis import (
 )
 from indexer.errors import ArchiveError, IndexMissing, IndexOutdated
 from indexer.models import Article
+from indexer.segments import Codec
 
 log = logging.getLogger(__name__)
 
 # 2: title, body and captions keep each word's character offsets (highlighting
-# from the index instead of analyzing every hit again).
+# from the index instead of analyzing every hit again); dates are columns only.
 SCHEMA_VERSION = "2"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
@@ -74,9 +76,10 @@ def make_schema() -> Schema:
         category=KEYWORD(commas=True, stored=True),
         tags=KEYWORD(commas=True, lowercase=True, stored=True),
         published=STORED(),
-        # Seconds since the epoch, 0 when the date is unknown.
-        time_key=NUMERIC(int, bits=64, sortable=True, signed=False),
-        undated=NUMERIC(int, bits=8, sortable=True, signed=False),
+        # Seconds since the epoch (0 when the date is unknown), and whether it is:
+        # columns only, read for date ranges and date order (terms would go unused).
+        time_key=COLUMN(NumericColumn("q", default=0)),
+        undated=COLUMN(NumericColumn("B", default=1)),
     )
 
 
@@ -221,7 +224,9 @@ class IndexStore:
             ix = self.open_or_create() if create else self.open()
             parallel = batch >= PARALLEL_BATCH
             options = {"procs": WRITER_PROCS, "multisegment": True} if parallel else {}
-            writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS, compound=COMPOUND_SEGMENTS, **options)
+            writer = ix.writer(
+                timeout=WRITE_TIMEOUT_SECONDS, compound=COMPOUND_SEGMENTS, codec=Codec(), **options
+            )
             if Path(ix.storage.folder) == self.current_path():
                 return writer
             writer.cancel()
@@ -253,6 +258,7 @@ class IndexStore:
                     multisegment=True,
                     limitmb=WRITER_MEMORY_MB,
                     compound=COMPOUND_SEGMENTS,
+                    codec=Codec(),
                 ) as writer:
                     for article in articles:
                         writer.add_document(**article_document(article))

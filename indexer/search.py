@@ -158,9 +158,10 @@ def _day_start(day: date) -> int:
 def _date_filter(date_from: date | None, date_to: date | None) -> wq.Query | None:
     if date_from is None and date_to is None:
         return None
-    start = _day_start(date_from) if date_from else 1
+    start = _day_start(date_from) if date_from else None
     end = _day_start(date_to + timedelta(days=1)) - 1 if date_to else None
-    return wq.NumericRange("time_key", start, end)
+    # An undated article is outside every range.
+    return wq.And([wq.NumericRange("time_key", start, end), wq.NumericRange("undated", 0, 0)])
 
 
 def parse_day(text: str | None) -> date | None:

@@ -50,8 +50,6 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
     """Whoosh's own answer for the plan of ``text``: (article id, score) in result order."""
     plan, _ = archive._search.understand(text)
     filters = [filter_query(f) for f in plan.filters if not f.negated]
-    if (dates := _date_filter(date_from, date_to)) is not None:
-        filters.append(dates)
     masks = [filter_query(f) for f in plan.filters if f.negated]
     if plan.exclude is not None:
         masks.append(plan.exclude)
@@ -65,17 +63,33 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
                 sorting.FieldFacet("time_key", reverse=sort == "newest"),
             ]
         )
-    options = {
-        "limit": None,
-        "filter": wq.And(filters) if filters else None,
-        "mask": wq.Or(masks) if masks else None,
-        "sortedby": sortedby,
-    }
     with archive.index.open().searcher(weighting=WEIGHTING) as searcher:
+        allowed = set(searcher.docs_for_query(wq.And(filters))) if filters else None
+        if (dates := _date_filter(date_from, date_to)) is not None:
+            # Dates are columns, not terms: Whoosh filters by the set of documents in range.
+            in_range = {d for d in range(searcher.doc_count_all()) if in_dates(searcher, dates, d)}
+            allowed = in_range if allowed is None else allowed & in_range
+        options = {
+            "limit": None,
+            "filter": allowed,
+            "mask": wq.Or(masks) if masks else None,
+            "sortedby": sortedby,
+        }
         results = searcher.search(scored, **options)
         if results.is_empty() and plan.partial is not None:
             results = searcher.search(plan.partial, **options)
         return [(int(hit["id"]), hit.score) for hit in results]
+
+
+def in_dates(searcher, dates: wq.And, docnum: int) -> bool:
+    """Whether a document's date columns satisfy the ranges of a date filter."""
+    for part in dates.subqueries:
+        value = searcher.reader().column_reader(part.fieldname)[docnum]
+        if (part.start is not None and value < part.start) or (
+            part.end is not None and value > part.end
+        ):
+            return False
+    return True
 
 
 def assert_same_ranking(found: list[tuple[int, float | None]], expected, relevance=True):

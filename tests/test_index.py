@@ -10,7 +10,7 @@ from indexer.errors import ArchiveError, IndexMissing, IndexOutdated
 from indexer.index import CURRENT_FILE, META_FILE
 from indexer.store import iter_articles
 
-from .conftest import SAMPLE, import_into
+from .conftest import SAMPLE, import_into, make_archive
 
 
 def generations(archive):
@@ -102,3 +102,30 @@ def test_a_later_import_indexes_incrementally_in_the_same_generation(archive, tm
     import_into(archive, extra)
     assert archive.index.current_path() == generation
     assert archive.search("灯台").total == 1
+
+
+def test_segments_are_written_as_whoosh_writes_them(tmp_path):
+    """The posting lists of indexer.segments.Codec are byte for byte Whoosh's own."""
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from indexer.index import article_document, make_schema
+    from indexer.segments import Codec
+
+    archive = make_archive(tmp_path / "home")
+    import_into(archive, SAMPLE)
+    with archive.session() as session:
+        documents = [article_document(a) for a in iter_articles(session)] * 40
+    written = {}
+    for name, codec in (("whoosh", W3Codec()), ("ours", Codec(small_block=0))):
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), make_schema())
+        with ix.writer(codec=codec, compound=False) as writer:
+            for document in documents:
+                writer.add_document(**document)
+        written[name] = {
+            f.suffix: f.read_bytes() for f in folder.iterdir() if f.suffix in (".trm", ".pst")
+        }
+    assert set(written["ours"]) == {".trm", ".pst"}
+    assert written["ours"] == written["whoosh"]

@@ -218,3 +218,32 @@ def test_a_title_is_shown_whole_with_its_matches_marked(archive):
     [hit] = archive.search("ターミナル").hits
     assert hit.title_marked.text() == "関西国際空港に新ターミナル"
     assert hit.title_marked.marked == ("ターミナル",)
+
+
+def test_articles_from_before_1970_are_dated_sorted_and_found_by_range(home, tmp_path):
+    archive = make_archive(home)
+    import_into(
+        archive,
+        write_jsonl(
+            tmp_path / "old.jsonl",
+            [
+                {
+                    "title": "東京五輪が開幕",
+                    "body": "東京で五輪が開幕した。",
+                    "published_at": "1964-10-10",
+                },
+                {
+                    "title": "五輪の記録",
+                    "body": "五輪の記録をまとめた。",
+                    "published_at": "2021-08-08",
+                },
+                {"title": "五輪の思い出", "body": "日付のない五輪の話。"},
+            ],
+        ),
+    )
+    newest = [h.title for h in archive.search("五輪", sort="newest").hits]
+    assert newest == ["五輪の記録", "東京五輪が開幕", "五輪の思い出"]
+    assert [h.title for h in archive.search("五輪", sort="oldest").hits][0] == "東京五輪が開幕"
+    in_range = archive.search("五輪", date_from=date(1960, 1, 1), date_to=date(1965, 12, 31))
+    assert [h.title for h in in_range.hits] == ["東京五輪が開幕"]
+    assert archive.search("五輪", date_to=date(2000, 1, 1)).total == 1
