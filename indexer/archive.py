@@ -107,6 +107,16 @@ class Archive:
     def session(self) -> Session:
         return Session(self.engine)
 
+    def close(self) -> None:
+        """Close the database connections this archive holds (it opens new ones if used again)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # Reading
 
     def article(self, article_id: int) -> ArticleRecord:
@@ -252,12 +262,13 @@ def _day(value: str | date | None) -> date | None:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates bypass the column type, so SQLite hands back naive UTC (or text).
+    # Aggregates may bypass the column type: SQLite can hand back naive UTC (or
+    # text), PostgreSQL an instant in the session's time zone.
     if value is None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def directory_size(path: Path) -> int:

@@ -22,6 +22,11 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def open_archive() -> Archive:
+    """The archive of ARCHIVE_HOME, its connections closed when the command ends."""
+    return click.get_current_context().with_resource(Archive())
+
+
 def reports_errors(command: Callable) -> Callable:
     """Turn the library's errors into a message and a non-zero exit, never a traceback."""
 
@@ -84,7 +89,7 @@ def import_command(paths: tuple[Path, ...], fmt: str) -> None:
                 )
             bar.update(done - bar.pos)
 
-        summary = Archive().import_paths(paths, fmt, on_progress)
+        summary = open_archive().import_paths(paths, fmt, on_progress)
     _print_summary(summary)
     if not summary.ok:
         sys.exit(1)
@@ -113,7 +118,7 @@ def _print_summary(summary: ImportSummary) -> None:
 @reports_errors
 def reindex() -> None:
     """Rebuild the index from the database and switch searches to it at once."""
-    archive = Archive()
+    archive = open_archive()
     with click.progressbar(
         length=archive.article_count(), label="索引作成中", file=sys.stderr, show_pos=True
     ) as bar:
@@ -140,7 +145,7 @@ def search(
     date_to: str | None,
 ) -> None:
     """Search the archive (syntax: words, "phrase", OR, -word, title:, site:)."""
-    result = Archive().search(
+    result = open_archive().search(
         " ".join(words),
         page=page,
         page_size=limit,
@@ -180,7 +185,7 @@ def _print_page(result: SearchPage) -> None:
 @reports_errors
 def show(article_id: int, as_json: bool, query: str | None) -> None:
     """Show one article with its metadata (with --query, its matches marked)."""
-    archive = Archive()
+    archive = open_archive()
     article = archive.article(article_id)
     if as_json:
         _echo_json(article.to_json())
@@ -237,7 +242,7 @@ def export(words: tuple[str, ...], output) -> None:
 
     The file imports back into the same articles: python -m indexer import FILE.jsonl
     """
-    count = Archive().export(output, " ".join(words) or None)
+    count = open_archive().export(output, " ".join(words) or None)
     click.echo(f"{count}件の記事を書き出しました", err=True)
 
 
@@ -253,7 +258,7 @@ def export(words: tuple[str, ...], output) -> None:
 @reports_errors
 def duplicates(threshold: float, as_json: bool) -> None:
     """List near-identical articles, such as one wire story carried by several sites."""
-    matches = Archive().duplicates(threshold)
+    matches = open_archive().duplicates(threshold)
     if as_json:
         _echo_json(
             [
@@ -274,7 +279,7 @@ def duplicates(threshold: float, as_json: bool) -> None:
 @reports_errors
 def delete(ids: tuple[int, ...]) -> None:
     """Delete articles (by id) from the database and the index."""
-    found = Archive().delete(list(ids))
+    found = open_archive().delete(list(ids))
     missing = sorted(set(ids) - set(found))
     click.echo(f"{len(found)}件の記事を削除しました")
     if missing:
@@ -312,7 +317,7 @@ def analyze_command(text: str, as_json: bool) -> None:
 @reports_errors
 def stats(as_json: bool) -> None:
     """Count the articles and describe the index."""
-    figures = Archive().stats()
+    figures = open_archive().stats()
     data = {
         "articles": figures.articles,
         "undated": figures.undated,

@@ -9,13 +9,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class UTCDateTime(TypeDecorator):
-    """A time-zone-aware datetime, stored in UTC on every backend.
+    """A time-zone-aware datetime, given back in UTC on every backend.
 
-    SQLite keeps no offset, so values are converted to UTC on the way in and
-    given back as aware UTC datetimes on the way out.
+    PostgreSQL keeps it as ``timestamp with time zone`` (an instant, shown in
+    whatever time zone the session has: converted back to UTC on the way out).
+    SQLite keeps no offset, so values are stored as naive UTC and given back as
+    aware UTC datetimes.  A naive datetime is refused: its zone would be a guess.
     """
 
-    impl = DateTime
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
@@ -23,10 +25,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"refusing to store a naive datetime: {value!r}")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
