@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
 from indexer.duplicates import DuplicatePair, near_duplicates
@@ -28,6 +29,7 @@ from indexer.importing import ImportSummary, discover, import_files
 from indexer.index import IndexInfo, IndexStore
 from indexer.models import Article
 from indexer.readers import FORMATS
+from indexer.schema import Revision, SchemaStatus
 from indexer.search import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -64,10 +66,15 @@ __all__ = [
     "IndexInfo",
     "QueryTerm",
     "RelatedArticle",
+    "Revision",
+    "SchemaStatus",
     "SearchHit",
     "SearchPage",
     "Settings",
     "Snippet",
+    "database_status",
+    "migration_history",
+    "upgrade_database",
 ]
 
 # Called with (files done, files in all); first with 0 once the files are known.
@@ -255,6 +262,32 @@ class Archive:
             index=info,
             index_bytes=size,
         )
+
+
+# The database's schema, apart from any one archive (an outdated one cannot be opened)
+
+
+def database_status(settings: Settings | None = None) -> SchemaStatus:
+    """The revision the archive's database is at, and the newest one."""
+    engine = make_engine((settings or Settings.from_env()).database_url, prepare=False)
+    try:
+        return schema.status(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(settings: Settings | None = None) -> tuple[SchemaStatus, SchemaStatus]:
+    """Migrate the archive's database to the newest revision; where it stood before and after."""
+    engine = make_engine((settings or Settings.from_env()).database_url, prepare=False)
+    try:
+        return schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def migration_history() -> list[Revision]:
+    """Every revision of the schema, oldest first."""
+    return schema.history()
 
 
 def _day(value: str | date | None) -> date | None:

@@ -14,7 +14,18 @@ from typing import Any
 
 import click
 
-from indexer.archive import FORMATS, SORTS, Archive, ImportSummary, SearchPage, Snippet
+from indexer.archive import (
+    FORMATS,
+    SORTS,
+    Archive,
+    ImportSummary,
+    SchemaStatus,
+    SearchPage,
+    Snippet,
+    database_status,
+    migration_history,
+    upgrade_database,
+)
 from indexer.errors import ArchiveError
 
 
@@ -352,6 +363,56 @@ def stats(as_json: bool) -> None:
     click.echo("サイト:")
     for site, count in figures.sites:
         click.echo(f"  {count:>6}  {site}")
+
+
+@cli.group()
+def db() -> None:
+    """Bring the database's schema up to date (migrations) and show its revision.
+
+    An SQLite archive is upgraded when it is opened; a PostgreSQL database,
+    which several nodes may share, only by `db upgrade`.
+    """
+
+
+def _revision(found: SchemaStatus) -> str:
+    if found.pre_migration:
+        return "マイグレーション導入前の形式（リビジョンなし）"
+    return f"リビジョン {found.current}" if found.current else "空のデータベース"
+
+
+@db.command()
+@reports_errors
+def upgrade() -> None:
+    """Migrate the database to the newest revision (run once, after updating every node)."""
+    before, after = upgrade_database()
+    if before.current == after.current and not before.pre_migration:
+        click.echo(f"データベースは最新です（リビジョン {after.current}）")
+    else:
+        click.echo(f"データベースを更新しました: {_revision(before)} → リビジョン {after.current}")
+
+
+@db.command()
+@reports_errors
+def current() -> None:
+    """Show the database's revision, and whether it is the newest."""
+    found = database_status()
+    if found.up_to_date:
+        click.echo(f"{_revision(found)}（最新）")
+    else:
+        click.echo(
+            f"{_revision(found)}（最新は {found.head}: python -m indexer db upgrade で更新できます）"
+        )
+
+
+@db.command()
+@reports_errors
+def history() -> None:
+    """List the schema's revisions, oldest first, marking the database's."""
+    found = database_status()
+    for revision in migration_history():
+        mark = "*" if revision.id == found.current else " "
+        title = revision.message.splitlines()[0] if revision.message else ""
+        click.echo(f"{mark} {revision.id}  {title}")
 
 
 def main() -> None:

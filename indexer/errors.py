@@ -32,3 +32,7 @@ class IndexOutdated(ArchiveError):
 
 class ArticleNotFound(ArchiveError):
     """No article has the requested id."""
+
+
+class SchemaMismatch(ArchiveError):
+    """The database's schema is not the one this program uses (too old, or too new)."""

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.orm import Session
 
+from indexer import schema
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleNotFound
-from indexer.models import Article, Base, utcnow
+from indexer.models import Article, utcnow
 
 # What an article says, as opposed to where this archive got it or when: what a
 # re-import may change, and what an export writes.
@@ -41,14 +42,24 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the schema in place; for SQLite the folder is created too."""
+def make_engine(url: str, prepare: bool = True) -> Engine:
+    """An engine on the archive's database; for SQLite the folder is created too.
+
+    With ``prepare`` the schema is made ready first (:func:`indexer.schema.prepare`):
+    a new database is created by the migrations, an embedded SQLite archive is
+    upgraded, and any other database at an older revision is refused.
+    """
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    if prepare:
+        try:
+            schema.prepare(engine, auto_upgrade=engine.dialect.name == "sqlite")
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 
