@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexer import schema
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
-from indexer.errors import ArticleNotFound
+from indexer.errors import ArticleNotFound, ArticleRejected
 from indexer.models import Article, utcnow
 
 # What an article says, as opposed to where this archive got it or when: what a
@@ -34,6 +35,13 @@ CONTENT_FIELDS = (
     "tags",
 )
 _LIST_FIELDS = ("credit_sources", "captions", "tags")
+# A URL is unique, so it is indexed: PostgreSQL refuses an index entry over
+# ~2,700 bytes, and the column holds 2,048 characters.  The same limit on
+# every backend, so that an archive can move between them.
+MAX_URL_BYTES = 2048
+# SQLSTATEs of a transaction PostgreSQL gave up and that may simply be run
+# again: deadlock_detected and serialization_failure.
+_TRANSIENT_SQLSTATES = {"40P01", "40001"}
 
 
 class Outcome(enum.Enum):
@@ -75,6 +83,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def is_transient(exc: SQLAlchemyError) -> bool:
+    """Whether the transaction failed only for the moment (a deadlock, a busy SQLite file)."""
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _check_storable(values: dict[str, Any]) -> None:
+    url = values["url"]
+    if url and len(url.encode("utf-8")) > MAX_URL_BYTES:
+        raise ArticleRejected(
+            f"URLが長すぎて保存できません（{len(url.encode('utf-8'))}バイト、"
+            f"上限は{MAX_URL_BYTES}バイト）"
+        )
+    for name, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            # PostgreSQL's text cannot hold it; refused on SQLite too, for one behaviour.
+            raise ArticleRejected(f"{name} にNUL文字（\\u0000）が含まれていて保存できません")
+
+
 def _values(draft: ArticleDraft) -> dict[str, Any]:
     values = {name: getattr(draft, name) for name in CONTENT_FIELDS}
     for name in _LIST_FIELDS:
@@ -98,6 +127,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     reported unchanged against it.
     """
     values = _values(draft)
+    _check_storable(values)
     existing = None
     if draft.url:
         existing = session.scalars(select(Article).where(Article.url == draft.url)).first()
