@@ -8,6 +8,7 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from indexer.config import Settings
 from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError
 from indexer.exporting import write_jsonl
+from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
 from indexer.index import IndexInfo, IndexStore
@@ -55,12 +57,14 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "FORMATS",
     "MAX_PAGE_SIZE",
+    "REINDEX_AFTER",
     "SORTS",
     "AnalyzedToken",
     "Archive",
     "ArchiveStats",
     "ArticleRecord",
     "DuplicateMatch",
+    "FollowResult",
     "Highlighter",
     "ImportSummary",
     "IndexInfo",
@@ -200,14 +204,32 @@ class Archive:
         with self.session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:
-            self.index.delete_articles(found)
+            catch_up(self.engine, self.index)
         return found
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
         """Rebuild the whole index from the database and switch searches to it."""
-        with self.session() as session:
-            total = count_articles(session)
-            return self.index.rebuild(iter_articles(session), total, on_progress)
+        return rebuild_index(self.engine, self.index, on_progress)
+
+    # Following the database (a search node sharing it with others)
+
+    def follow(self, reindex_after: int | None = REINDEX_AFTER) -> FollowResult:
+        """Apply the changes other nodes (or imports) made since the index last caught up.
+
+        A node without a usable index, or more than ``reindex_after`` changes
+        behind, rebuilds its index instead.
+        """
+        return catch_up(self.engine, self.index, reindex_after)
+
+    def follow_forever(
+        self,
+        interval: float,
+        stop: threading.Event,
+        on_round: Callable[[FollowResult | Exception], None] | None = None,
+        reindex_after: int | None = REINDEX_AFTER,
+    ) -> None:
+        """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried."""
+        follow(self.engine, self.index, interval, stop, on_round, reindex_after)
 
     # Whole-archive reports
 

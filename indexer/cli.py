@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +17,10 @@ import click
 
 from indexer.archive import (
     FORMATS,
+    REINDEX_AFTER,
     SORTS,
     Archive,
+    FollowResult,
     ImportSummary,
     SchemaStatus,
     SearchPage,
@@ -135,6 +138,64 @@ def reindex() -> None:
     ) as bar:
         info = archive.reindex(on_progress=bar.update)
     click.echo(f"{info.documents}件の記事を索引にしました: {info.path}")
+
+
+@cli.command("follow")
+@click.option("--once", is_flag=True, help="Catch up once and exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between rounds.",
+)
+@click.option(
+    "--reindex-after",
+    type=click.IntRange(min=0),
+    default=REINDEX_AFTER,
+    show_default=True,
+    help="Rebuild the index instead when more changes than this are waiting.",
+)
+@reports_errors
+def follow_command(once: bool, interval: float, reindex_after: int) -> None:
+    """Keep this node's index up to date with the database others write to.
+
+    Applies the articles added, updated and deleted (by any node) since the
+    index last caught up; a node without an index, or too far behind, rebuilds
+    it.  Runs until interrupted, or once with --once.
+    """
+    archive = open_archive()
+    if once:
+        _print_follow(archive.follow(reindex_after))
+        return
+    stop = threading.Event()
+    click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します（Ctrl+C で停止）")
+
+    def on_round(result: FollowResult | Exception) -> None:
+        if isinstance(result, Exception):
+            click.echo(f"反映できませんでした（次の回にもう一度試します）: {result}", err=True)
+        elif result.changes or result.reindexed:
+            _print_follow(result)
+
+    try:
+        archive.follow_forever(interval, stop, on_round, reindex_after)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _print_follow(result: FollowResult) -> None:
+    if result.reindexed:
+        click.echo(
+            f"{result.reason}、索引を作り直しました: {result.reindexed.documents}件"
+            f"（変更 #{result.seq} まで反映）"
+        )
+    elif result.changes:
+        click.echo(
+            f"変更{result.changes}件を索引に反映しました: 索引 {result.indexed}件、"
+            f"削除 {result.removed}件（変更 #{result.seq} まで反映）"
+        )
+    else:
+        click.echo(f"索引は最新です（変更 #{result.seq} まで反映）")
 
 
 @cli.command()
@@ -340,6 +401,7 @@ def stats(as_json: bool) -> None:
             "path": str(figures.index.path),
             "documents": figures.index.documents,
             "bytes": figures.index_bytes,
+            "applied_seq": figures.index.applied_seq,
             **figures.index.meta,
         }
         if figures.index
@@ -355,7 +417,8 @@ def stats(as_json: bool) -> None:
     if figures.index:
         click.echo(
             f"索引: {figures.index.documents}件、{figures.index_bytes / 1_048_576:.1f} MiB、"
-            f"{figures.index.meta.get('dictionary')}、analyzer {figures.index.meta.get('analyzer')}"
+            f"{figures.index.meta.get('dictionary')}、analyzer {figures.index.meta.get('analyzer')}、"
+            f"変更 #{figures.index.applied_seq} まで反映"
         )
         click.echo(f"      {figures.index.path}")
     else:

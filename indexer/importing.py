@@ -3,10 +3,11 @@
 Every file is read and stored on its own, and every article in its own
 savepoint, so a broken file (or a broken line of a JSON Lines file) is
 reported with its reason and never stops the rest, nor damages what is
-already stored.  Stored articles are indexed in batches of ``INDEX_BATCH`` as
-the import goes (or, into an empty index, all at once at the end), so an
-interrupted import can leave up to a batch of stored articles out of the
-index until the next ``reindex``.
+already stored.  Stored articles are indexed from the change log
+(:mod:`indexer.follow`) after every ``INDEX_BATCH`` of them as the import goes
+(or, into an empty index, all at once at the end), so an interrupted import
+can leave up to a batch of stored articles out of the index until the next
+``follow``, import or ``reindex``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,11 @@ from sqlalchemy.orm import Session
 
 from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleRejected, IndexMissing, IndexOutdated, ReadError
+from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
 from indexer.models import Article
 from indexer.readers import read_file
-from indexer.store import (
-    Outcome,
-    Saved,
-    count_articles,
-    is_transient,
-    iter_articles,
-    save_article,
-)
+from indexer.store import Outcome, Saved, is_transient, save_article
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +191,7 @@ def import_files(
             if saved.outcome is not Outcome.UNCHANGED:
                 pending.append(saved.article)
         if len(pending) >= INDEX_BATCH and not bulk:
-            index_store.index_articles(pending)
+            catch_up(engine, index_store)
             pending = []
         log.debug("%s: %d articles stored", path, len(stored))
         if on_file is not None:
@@ -209,11 +204,12 @@ def import_files(
         summary.unchanged,
         len(summary.failed),
     )
-    if bulk and pending:
-        with Session(engine) as session:
-            index_store.rebuild(iter_articles(session), count_articles(session))
-    elif pending or index_store.current_path() is None:
-        index_store.index_articles(pending)
+    # The index catches up with the database's change log: what this import
+    # stored, and whatever other importers sharing the database stored meanwhile.
+    if bulk:
+        rebuild_index(engine, index_store)
+    elif pending:
+        catch_up(engine, index_store)
     return summary
 
 

@@ -1,10 +1,13 @@
-"""The database schema: one table of articles (SQLAlchemy 2.0 declarative)."""
+"""The database schema: the articles, and the log of their changes (SQLAlchemy 2.0 declarative).
+
+The schema itself is made and changed by the migrations in ``indexer/migrations``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Identity, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -65,3 +68,24 @@ class Article(Base):
 
     def __repr__(self) -> str:
         return f"Article(id={self.id!r}, title={self.title!r})"
+
+
+class Change(Base):
+    """One insert, update or delete of an article, numbered in the order of commits.
+
+    Search nodes apply the changes after the last one their index has seen
+    (see :mod:`indexer.changes` for why ``seq`` never skips a late commit).
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a number
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # insert, update or delete
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Change(seq={self.seq!r}, {self.kind} {self.article_id!r})"

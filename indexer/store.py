@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from indexer import schema
+from indexer import changes, schema
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleNotFound, ArticleRejected
@@ -142,6 +142,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
         )
         session.add(article)
         session.flush()
+        changes.record(session, article.id, changes.INSERT)
         return Saved(Outcome.ADDED, article)
     if twin is not None and twin.id != existing.id:
         return Saved(Outcome.UNCHANGED, twin)
@@ -154,6 +155,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     existing.source_format = draft.source_format
     existing.updated_at = utcnow()
     session.flush()
+    changes.record(session, existing.id, changes.UPDATE)
     changed.pop("content_hash", None)
     return Saved(Outcome.UPDATED, existing, tuple(changed))
 
@@ -176,6 +178,8 @@ def delete_articles(session: Session, ids: list[int]) -> list[int]:
     found = [a.id for a in get_articles(session, ids)]
     if found:
         session.execute(delete(Article).where(Article.id.in_(found)))
+        for article_id in found:
+            changes.record(session, article_id, changes.DELETE)
     return found
 
 
