@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
+from indexer.copying import CopyResult, copy_database
 from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError
 from indexer.exporting import write_jsonl
@@ -63,6 +64,7 @@ __all__ = [
     "Archive",
     "ArchiveStats",
     "ArticleRecord",
+    "CopyResult",
     "DuplicateMatch",
     "FollowResult",
     "Highlighter",
@@ -230,6 +232,15 @@ class Archive:
     ) -> None:
         """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried."""
         follow(self.engine, self.index, interval, stop, on_round, reindex_after)
+
+    def copy_to(
+        self,
+        database_url: str,
+        force: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> CopyResult:
+        """Copy the articles and the change log to another database, ids kept (see copying)."""
+        return copy_database(self.engine, database_url, force, on_progress)
 
     # Whole-archive reports
 

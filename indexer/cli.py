@@ -428,6 +428,35 @@ def stats(as_json: bool) -> None:
         click.echo(f"  {count:>6}  {site}")
 
 
+@cli.command("copy-db")
+@click.option("--to", "target", required=True, metavar="URL", help="The database to copy into.")
+@click.option("--force", is_flag=True, help="Replace the articles the target already holds.")
+@reports_errors
+def copy_db(target: str, force: bool) -> None:
+    """Copy the archive's database to another one (SQLite <-> PostgreSQL), ids kept.
+
+    URL is an SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db or
+    sqlite:////path/archive.db.  The target must be empty unless --force.
+    """
+    archive = open_archive()
+    with click.progressbar(
+        length=archive.article_count(), label="コピー中", file=sys.stderr, show_pos=True
+    ) as bar:
+        result = archive.copy_to(target, force, on_progress=bar.update)
+    click.echo(
+        f"記事 {result.articles}件と変更履歴 {result.changes}件を {result.target} に"
+        "コピーしました（IDと変更の番号はそのままです）。"
+    )
+    click.echo("次の手順:")
+    click.echo(f"  ARCHIVE_DATABASE_URL={result.target} を設定して使ってください。")
+    click.echo(
+        "  この ARCHIVE_HOME の索引はそのまま使えます（同じIDと変更の番号を引き継ぎました）。"
+    )
+    click.echo(
+        "  別の ARCHIVE_HOME で使うときは、そこで python -m indexer reindex を実行してください。"
+    )
+
+
 @cli.group()
 def db() -> None:
     """Bring the database's schema up to date (migrations) and show its revision.

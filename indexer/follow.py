@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from indexer import changes
 from indexer.errors import IndexMissing, IndexOutdated
 from indexer.index import ChangeBatch, IndexInfo, IndexStore
-from indexer.store import count_articles, get_articles, iter_articles
+from indexer.store import count_articles, get_articles, iter_articles, snapshot_session
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +49,13 @@ def rebuild_index(
     engine: Engine, index_store: IndexStore, on_progress: Callable[[int], None] | None = None
 ) -> IndexInfo:
     """Rebuild the whole index from the database, recording the last change it includes."""
-    with _snapshot(engine) as session:
+    with snapshot_session(engine) as session:
         # The newest change first: the articles read after it include it and
         # everything before it, so nothing is missed (a later change may be
         # applied again, which does no harm).
         seq = changes.last_seq(session)
         total = count_articles(session)
         return index_store.rebuild(iter_articles(session), total, on_progress, applied_seq=seq)
-
-
-def _snapshot(engine: Engine) -> Session:
-    # One snapshot for the count and every batch, so that an import running
-    # meanwhile cannot make them disagree.  Python's sqlite3 starts no
-    # transaction for reads by itself: begin one (a WAL read snapshot).
-    if engine.dialect.name == "postgresql":
-        return Session(engine.execution_options(isolation_level="REPEATABLE READ"))
-    session = Session(engine)
-    if engine.dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN")
-    return session
 
 
 def catch_up(

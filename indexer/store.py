@@ -71,6 +71,21 @@ def make_engine(url: str, prepare: bool = True) -> Engine:
     return engine
 
 
+def snapshot_session(engine: Engine) -> Session:
+    """A session whose reads all see the database as of one moment (for long reads).
+
+    So that a count and the batches read after it agree while others write.
+    Python's sqlite3 starts no transaction for reads by itself: begin one (a
+    WAL read snapshot).
+    """
+    if engine.dialect.name == "postgresql":
+        return Session(engine.execution_options(isolation_level="REPEATABLE READ"))
+    session = Session(engine)
+    if engine.dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    return session
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the web app read while an import writes; the busy timeout makes
     # a second writer wait instead of failing at once.
