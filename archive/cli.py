@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import click
 
@@ -18,7 +19,19 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Also keep the index up to date with the database (a search node sharing it).",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="With --follow: seconds between catching up.",
+)
+def serve(host: str, port: int, threads: int, follow: bool, interval: float) -> None:
     """Run the app with waitress until interrupted."""
     from waitress import serve as waitress_serve
 
@@ -26,6 +39,15 @@ def serve(host: str, port: int, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app()
+    if follow:
+        # One process serves and follows: the follower is a background thread
+        # that writes the index the searches read (they see each commit).
+        archive = app.extensions["archive"]
+        stop = threading.Event()
+        threading.Thread(
+            target=archive.follow_forever, args=(interval, stop), name="follow", daemon=True
+        ).start()
+        click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
     click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（Ctrl+C で停止）")
     waitress_serve(app, host=host, port=port, threads=threads)
 

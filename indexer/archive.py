@@ -8,6 +8,7 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,16 +19,20 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
+from indexer.copying import CopyResult, copy_database
 from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError
 from indexer.exporting import write_jsonl
+from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
 from indexer.index import IndexInfo, IndexStore
 from indexer.models import Article
 from indexer.readers import FORMATS
+from indexer.schema import Revision, SchemaStatus
 from indexer.search import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -53,21 +58,29 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "FORMATS",
     "MAX_PAGE_SIZE",
+    "REINDEX_AFTER",
     "SORTS",
     "AnalyzedToken",
     "Archive",
     "ArchiveStats",
     "ArticleRecord",
+    "CopyResult",
     "DuplicateMatch",
+    "FollowResult",
     "Highlighter",
     "ImportSummary",
     "IndexInfo",
     "QueryTerm",
     "RelatedArticle",
+    "Revision",
+    "SchemaStatus",
     "SearchHit",
     "SearchPage",
     "Settings",
     "Snippet",
+    "database_status",
+    "migration_history",
+    "upgrade_database",
 ]
 
 # Called with (files done, files in all); first with 0 once the files are known.
@@ -108,7 +121,7 @@ class Archive:
         return Session(self.engine)
 
     def close(self) -> None:
-        """Close the index files and the database connections."""
+        """Close the index files and the database connections (both reopen if used again)."""
         self._search.close()
         self.engine.dispose()
 
@@ -194,14 +207,41 @@ class Archive:
         with self.session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:
-            self.index.delete_articles(found)
+            catch_up(self.engine, self.index)
         return found
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
         """Rebuild the whole index from the database and switch searches to it."""
-        with self.session() as session:
-            total = count_articles(session)
-            return self.index.rebuild(iter_articles(session), total, on_progress)
+        return rebuild_index(self.engine, self.index, on_progress)
+
+    # Following the database (a search node sharing it with others)
+
+    def follow(self, reindex_after: int | None = REINDEX_AFTER) -> FollowResult:
+        """Apply the changes other nodes (or imports) made since the index last caught up.
+
+        A node without a usable index, or more than ``reindex_after`` changes
+        behind, rebuilds its index instead.
+        """
+        return catch_up(self.engine, self.index, reindex_after)
+
+    def follow_forever(
+        self,
+        interval: float,
+        stop: threading.Event,
+        on_round: Callable[[FollowResult | Exception], None] | None = None,
+        reindex_after: int | None = REINDEX_AFTER,
+    ) -> None:
+        """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried."""
+        follow(self.engine, self.index, interval, stop, on_round, reindex_after)
+
+    def copy_to(
+        self,
+        database_url: str,
+        force: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> CopyResult:
+        """Copy the articles and the change log to another database, ids kept (see copying)."""
+        return copy_database(self.engine, database_url, force, on_progress)
 
     # Whole-archive reports
 
@@ -258,17 +298,44 @@ class Archive:
         )
 
 
+# The database's schema, apart from any one archive (an outdated one cannot be opened)
+
+
+def database_status(settings: Settings | None = None) -> SchemaStatus:
+    """The revision the archive's database is at, and the newest one."""
+    engine = make_engine((settings or Settings.from_env()).database_url, prepare=False)
+    try:
+        return schema.status(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(settings: Settings | None = None) -> tuple[SchemaStatus, SchemaStatus]:
+    """Migrate the archive's database to the newest revision; where it stood before and after."""
+    engine = make_engine((settings or Settings.from_env()).database_url, prepare=False)
+    try:
+        return schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def migration_history() -> list[Revision]:
+    """Every revision of the schema, oldest first."""
+    return schema.history()
+
+
 def _day(value: str | date | None) -> date | None:
     return value if isinstance(value, date) or value is None else parse_day(value)
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates bypass the column type, so SQLite hands back naive UTC (or text).
+    # Aggregates may bypass the column type: SQLite can hand back naive UTC (or
+    # text), PostgreSQL an instant in the session's time zone.
     if value is None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def directory_size(path: Path) -> int:

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -14,12 +15,30 @@ from typing import Any
 
 import click
 
-from indexer.archive import FORMATS, SORTS, Archive, ImportSummary, SearchPage, Snippet
+from indexer.archive import (
+    FORMATS,
+    REINDEX_AFTER,
+    SORTS,
+    Archive,
+    FollowResult,
+    ImportSummary,
+    SchemaStatus,
+    SearchPage,
+    Snippet,
+    database_status,
+    migration_history,
+    upgrade_database,
+)
 from indexer.errors import ArchiveError
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def open_archive() -> Archive:
+    """The archive of ARCHIVE_HOME, its connections closed when the command ends."""
+    return click.get_current_context().with_resource(Archive())
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -84,7 +103,7 @@ def import_command(paths: tuple[Path, ...], fmt: str) -> None:
                 )
             bar.update(done - bar.pos)
 
-        summary = Archive().import_paths(paths, fmt, on_progress)
+        summary = open_archive().import_paths(paths, fmt, on_progress)
     _print_summary(summary)
     if not summary.ok:
         sys.exit(1)
@@ -113,12 +132,70 @@ def _print_summary(summary: ImportSummary) -> None:
 @reports_errors
 def reindex() -> None:
     """Rebuild the index from the database and switch searches to it at once."""
-    archive = Archive()
+    archive = open_archive()
     with click.progressbar(
         length=archive.article_count(), label="索引作成中", file=sys.stderr, show_pos=True
     ) as bar:
         info = archive.reindex(on_progress=bar.update)
     click.echo(f"{info.documents}件の記事を索引にしました: {info.path}")
+
+
+@cli.command("follow")
+@click.option("--once", is_flag=True, help="Catch up once and exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between rounds.",
+)
+@click.option(
+    "--reindex-after",
+    type=click.IntRange(min=0),
+    default=REINDEX_AFTER,
+    show_default=True,
+    help="Rebuild the index instead when more changes than this are waiting.",
+)
+@reports_errors
+def follow_command(once: bool, interval: float, reindex_after: int) -> None:
+    """Keep this node's index up to date with the database others write to.
+
+    Applies the articles added, updated and deleted (by any node) since the
+    index last caught up; a node without an index, or too far behind, rebuilds
+    it.  Runs until interrupted, or once with --once.
+    """
+    archive = open_archive()
+    if once:
+        _print_follow(archive.follow(reindex_after))
+        return
+    stop = threading.Event()
+    click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します（Ctrl+C で停止）")
+
+    def on_round(result: FollowResult | Exception) -> None:
+        if isinstance(result, Exception):
+            click.echo(f"反映できませんでした（次の回にもう一度試します）: {result}", err=True)
+        elif result.changes or result.reindexed:
+            _print_follow(result)
+
+    try:
+        archive.follow_forever(interval, stop, on_round, reindex_after)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _print_follow(result: FollowResult) -> None:
+    if result.reindexed:
+        click.echo(
+            f"{result.reason}、索引を作り直しました: {result.reindexed.documents}件"
+            f"（変更 #{result.seq} まで反映）"
+        )
+    elif result.changes:
+        click.echo(
+            f"変更{result.changes}件を索引に反映しました: 索引 {result.indexed}件、"
+            f"削除 {result.removed}件（変更 #{result.seq} まで反映）"
+        )
+    else:
+        click.echo(f"索引は最新です（変更 #{result.seq} まで反映）")
 
 
 @cli.command()
@@ -140,7 +217,7 @@ def search(
     date_to: str | None,
 ) -> None:
     """Search the archive (syntax: words, "phrase", OR, -word, title:, site:)."""
-    result = Archive().search(
+    result = open_archive().search(
         " ".join(words),
         page=page,
         page_size=limit,
@@ -180,7 +257,7 @@ def _print_page(result: SearchPage) -> None:
 @reports_errors
 def show(article_id: int, as_json: bool, query: str | None) -> None:
     """Show one article with its metadata (with --query, its matches marked)."""
-    archive = Archive()
+    archive = open_archive()
     article = archive.article(article_id)
     if as_json:
         _echo_json(article.to_json())
@@ -237,7 +314,7 @@ def export(words: tuple[str, ...], output) -> None:
 
     The file imports back into the same articles: python -m indexer import FILE.jsonl
     """
-    count = Archive().export(output, " ".join(words) or None)
+    count = open_archive().export(output, " ".join(words) or None)
     click.echo(f"{count}件の記事を書き出しました", err=True)
 
 
@@ -253,7 +330,7 @@ def export(words: tuple[str, ...], output) -> None:
 @reports_errors
 def duplicates(threshold: float, as_json: bool) -> None:
     """List near-identical articles, such as one wire story carried by several sites."""
-    matches = Archive().duplicates(threshold)
+    matches = open_archive().duplicates(threshold)
     if as_json:
         _echo_json(
             [
@@ -274,7 +351,7 @@ def duplicates(threshold: float, as_json: bool) -> None:
 @reports_errors
 def delete(ids: tuple[int, ...]) -> None:
     """Delete articles (by id) from the database and the index."""
-    found = Archive().delete(list(ids))
+    found = open_archive().delete(list(ids))
     missing = sorted(set(ids) - set(found))
     click.echo(f"{len(found)}件の記事を削除しました")
     if missing:
@@ -312,7 +389,7 @@ def analyze_command(text: str, as_json: bool) -> None:
 @reports_errors
 def stats(as_json: bool) -> None:
     """Count the articles and describe the index."""
-    figures = Archive().stats()
+    figures = open_archive().stats()
     data = {
         "articles": figures.articles,
         "undated": figures.undated,
@@ -324,6 +401,7 @@ def stats(as_json: bool) -> None:
             "path": str(figures.index.path),
             "documents": figures.index.documents,
             "bytes": figures.index_bytes,
+            "applied_seq": figures.index.applied_seq,
             **figures.index.meta,
         }
         if figures.index
@@ -339,7 +417,8 @@ def stats(as_json: bool) -> None:
     if figures.index:
         click.echo(
             f"索引: {figures.index.documents}件、{figures.index_bytes / 1_048_576:.1f} MiB、"
-            f"{figures.index.meta.get('dictionary')}、analyzer {figures.index.meta.get('analyzer')}"
+            f"{figures.index.meta.get('dictionary')}、analyzer {figures.index.meta.get('analyzer')}、"
+            f"変更 #{figures.index.applied_seq} まで反映"
         )
         click.echo(f"      {figures.index.path}")
     else:
@@ -347,6 +426,85 @@ def stats(as_json: bool) -> None:
     click.echo("サイト:")
     for site, count in figures.sites:
         click.echo(f"  {count:>6}  {site}")
+
+
+@cli.command("copy-db")
+@click.option("--to", "target", required=True, metavar="URL", help="The database to copy into.")
+@click.option("--force", is_flag=True, help="Replace the articles the target already holds.")
+@reports_errors
+def copy_db(target: str, force: bool) -> None:
+    """Copy the archive's database to another one (SQLite <-> PostgreSQL), ids kept.
+
+    URL is an SQLAlchemy URL such as postgresql+psycopg://user:pass@host/db or
+    sqlite:////path/archive.db.  The target must be empty unless --force.
+    """
+    archive = open_archive()
+    with click.progressbar(
+        length=archive.article_count(), label="コピー中", file=sys.stderr, show_pos=True
+    ) as bar:
+        result = archive.copy_to(target, force, on_progress=bar.update)
+    click.echo(
+        f"記事 {result.articles}件と変更履歴 {result.changes}件を {result.target} に"
+        "コピーしました（IDと変更の番号はそのままです）。"
+    )
+    click.echo("次の手順:")
+    click.echo(f"  ARCHIVE_DATABASE_URL={result.target} を設定して使ってください。")
+    click.echo(
+        "  この ARCHIVE_HOME の索引はそのまま使えます（同じIDと変更の番号を引き継ぎました）。"
+    )
+    click.echo(
+        "  別の ARCHIVE_HOME で使うときは、そこで python -m indexer reindex を実行してください。"
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Bring the database's schema up to date (migrations) and show its revision.
+
+    An SQLite archive is upgraded when it is opened; a PostgreSQL database,
+    which several nodes may share, only by `db upgrade`.
+    """
+
+
+def _revision(found: SchemaStatus) -> str:
+    if found.pre_migration:
+        return "マイグレーション導入前の形式（リビジョンなし）"
+    return f"リビジョン {found.current}" if found.current else "空のデータベース"
+
+
+@db.command()
+@reports_errors
+def upgrade() -> None:
+    """Migrate the database to the newest revision (run once, after updating every node)."""
+    before, after = upgrade_database()
+    if before.current == after.current and not before.pre_migration:
+        click.echo(f"データベースは最新です（リビジョン {after.current}）")
+    else:
+        click.echo(f"データベースを更新しました: {_revision(before)} → リビジョン {after.current}")
+
+
+@db.command()
+@reports_errors
+def current() -> None:
+    """Show the database's revision, and whether it is the newest."""
+    found = database_status()
+    if found.up_to_date:
+        click.echo(f"{_revision(found)}（最新）")
+    else:
+        click.echo(
+            f"{_revision(found)}（最新は {found.head}: python -m indexer db upgrade で更新できます）"
+        )
+
+
+@db.command()
+@reports_errors
+def history() -> None:
+    """List the schema's revisions, oldest first, marking the database's."""
+    found = database_status()
+    for revision in migration_history():
+        mark = "*" if revision.id == found.current else " "
+        title = revision.message.splitlines()[0] if revision.message else ""
+        click.echo(f"{mark} {revision.id}  {title}")
 
 
 def main() -> None:

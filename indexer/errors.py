@@ -18,6 +18,10 @@ class ReadError(ArchiveError):
         super().__init__(f"{where}: {reason}")
 
 
+class ArticleRejected(ArchiveError):
+    """The database cannot keep this article as it is (a URL too long to index, say)."""
+
+
 class QueryError(ArchiveError):
     """A search query that cannot be run as typed."""
 
@@ -32,3 +36,7 @@ class IndexOutdated(ArchiveError):
 
 class ArticleNotFound(ArchiveError):
     """No article has the requested id."""
+
+
+class SchemaMismatch(ArchiveError):
+    """The database's schema is not the one this program uses (too old, or too new)."""

@@ -3,30 +3,33 @@
 Every file is read and stored on its own, and every article in its own
 savepoint, so a broken file (or a broken line of a JSON Lines file) is
 reported with its reason and never stops the rest, nor damages what is
-already stored.  Stored articles are indexed in batches of ``INDEX_BATCH`` as
-the import goes (or, into an empty index, all at once at the end), so an
-interrupted import can leave up to a batch of stored articles out of the
-index until the next ``reindex``.
+already stored.  Stored articles are indexed from the change log
+(:mod:`indexer.follow`) after every ``INDEX_BATCH`` of them as the import goes
+(or, into an empty index, all at once at the end), so an interrupted import
+can leave up to a batch of stored articles out of the index until the next
+``follow``, import or ``reindex``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexer.drafts import ArticleDraft
-from indexer.errors import IndexMissing, IndexOutdated, ReadError
+from indexer.errors import ArticleRejected, IndexMissing, IndexOutdated, ReadError
+from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
 from indexer.models import Article
 from indexer.readers import read_file
-from indexer.store import Outcome, Saved, count_articles, iter_articles, save_article
+from indexer.store import Outcome, Saved, is_transient, save_article
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,10 @@ ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson", ".html", ".htm"}
 # Files that sit beside articles in corpora but are not articles.
 NOT_ARTICLES = ("readme", "license", "licence", "changes", "copying")
 INDEX_BATCH = 500
+# How often one article is looked up again after another importer stored it
+# first, and how often one file's transaction is tried again after a deadlock.
+SAVE_ATTEMPTS = 3
+FILE_ATTEMPTS = 5
 
 
 @dataclass
@@ -100,9 +107,59 @@ def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
 
 
 def _store(session: Session, draft: ArticleDraft) -> Saved:
-    # A savepoint per article: a rejected row costs that article only.
-    with session.begin_nested():
-        return save_article(session, draft)
+    # A savepoint per article: a rejected row costs that article only.  When
+    # another importer stores the same article at the same moment, the unique
+    # URL and text constraints stop the second copy (the database waits for
+    # the first to commit): look again, and the article is found stored.
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return save_article(session, draft)
+        except IntegrityError:
+            if attempt == SAVE_ATTEMPTS:
+                raise
+            log.info("%s: stored meanwhile by another importer; looking again", draft.title)
+    raise AssertionError("unreachable")
+
+
+def _store_file(engine: Engine, path: Path, fmt: str) -> tuple[list[Saved], list[ReadError]]:
+    """Store the articles of one file in one transaction: what was stored, and what failed.
+
+    A transaction the database gave up to end a deadlock with another importer
+    (or SQLite's lock, with another writer) is tried again from the start.
+    """
+    for attempt in range(1, FILE_ATTEMPTS + 1):
+        stored: list[Saved] = []
+        failed: list[ReadError] = []
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                for item in read_file(path, fmt):
+                    if isinstance(item, ReadError):
+                        failed.append(item)
+                        continue
+                    try:
+                        saved = _store(session, item)
+                    except ArticleRejected as exc:
+                        failed.append(ReadError(str(path), str(exc), item.line))
+                        continue
+                    except SQLAlchemyError as exc:
+                        if is_transient(exc):
+                            raise
+                        reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
+                        failed.append(ReadError(str(path), reason, item.line))
+                        continue
+                    stored.append(saved)
+            return stored, failed
+        except SQLAlchemyError as exc:
+            if is_transient(exc) and attempt < FILE_ATTEMPTS:
+                log.info("%s: %s; storing the file again", path, exc.orig or exc)
+                time.sleep(0.1 * attempt)  # let the other transaction finish
+                continue
+            failed.append(
+                ReadError(str(path), f"データベースのエラーで何も保存していません（{exc}）")
+            )
+            return [], failed
+    raise AssertionError("unreachable")
 
 
 def import_files(
@@ -125,32 +182,16 @@ def import_files(
     pending: list[Article] = []
     for path in files:
         summary.files += 1
-        stored: list[Saved] = []
-        try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                for item in read_file(path, fmt):
-                    if isinstance(item, ReadError):
-                        summary.failed.append(item)
-                        continue
-                    try:
-                        saved = _store(session, item)
-                    except SQLAlchemyError as exc:
-                        reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
-                        summary.failed.append(ReadError(str(path), reason, item.line))
-                        continue
-                    stored.append(saved)
-            for saved in stored:
-                summary.count(saved.outcome)
-                if saved.outcome is Outcome.UPDATED:
-                    summary.changes.append((saved.article.id, str(path), saved.changed))
-                if saved.outcome is not Outcome.UNCHANGED:
-                    pending.append(saved.article)
-        except SQLAlchemyError as exc:
-            summary.failed.append(
-                ReadError(str(path), f"データベースのエラーで何も保存していません（{exc}）")
-            )
+        stored, failed = _store_file(engine, path, fmt)
+        summary.failed.extend(failed)
+        for saved in stored:
+            summary.count(saved.outcome)
+            if saved.outcome is Outcome.UPDATED:
+                summary.changes.append((saved.article.id, str(path), saved.changed))
+            if saved.outcome is not Outcome.UNCHANGED:
+                pending.append(saved.article)
         if len(pending) >= INDEX_BATCH and not bulk:
-            index_store.index_articles(pending)
+            catch_up(engine, index_store)
             pending = []
         log.debug("%s: %d articles stored", path, len(stored))
         if on_file is not None:
@@ -163,11 +204,12 @@ def import_files(
         summary.unchanged,
         len(summary.failed),
     )
-    if bulk and pending:
-        with Session(engine) as session:
-            index_store.rebuild(iter_articles(session), count_articles(session))
-    elif pending or index_store.current_path() is None:
-        index_store.index_articles(pending)
+    # The index catches up with the database's change log: what this import
+    # stored, and whatever other importers sharing the database stored meanwhile.
+    if bulk:
+        rebuild_index(engine, index_store)
+    elif pending:
+        catch_up(engine, index_store)
     return summary
 
 

@@ -6,6 +6,9 @@ updates the current generation in place; a rebuild writes a whole new
 generation and then replaces ``CURRENT`` in one atomic rename, so a search
 never sees a half-built index.  Each generation records the analyzer and
 dictionary that built it, and a stale one is refused with a clear message.
+It also records the last change of the database's change log it has applied
+(``APPLIED_FILE``), so that a search node knows where to follow on from
+(:mod:`indexer.follow`).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "2"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
+# The last change (indexer.changes) the generation has applied, written after each commit.
+APPLIED_FILE = "applied-changes.json"
 # How long an import waits for a rebuild (or another import) to finish writing.
 WRITE_TIMEOUT_SECONDS = 600.0
 # Segments are written as separate files, not one compound file: Whoosh copies
@@ -127,6 +132,18 @@ class IndexInfo:
     path: Path
     documents: int
     meta: dict[str, str]
+    applied_seq: int = 0  # the last change of the database this index has applied
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Changes to bring into the index: the current rows of the articles they name,
+    the ids no longer in the database, and the last change they cover."""
+
+    articles: list[Article]
+    removed: list[int]
+    seq: int
+    changes: int
 
 
 class IndexStore:
@@ -177,7 +194,56 @@ class IndexStore:
         path = self.current_path()
         assert path is not None
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-        return IndexInfo(path=path, documents=ix.doc_count(), meta=meta)
+        return IndexInfo(
+            path=path, documents=ix.doc_count(), meta=meta, applied_seq=_applied_seq(path)
+        )
+
+    def applied_seq(self) -> int:
+        """The last change the current index has applied; 0 when it never recorded one.
+
+        An index made before the change log existed was kept up to date by every
+        import and delete, so it has applied everything before the log's first change.
+        """
+        self.open()  # a missing or stale index is not current to anything
+        path = self.current_path()
+        assert path is not None
+        return _applied_seq(path)
+
+    def apply_changes(
+        self, read: Callable[[int], ChangeBatch | None], expected: int = 0
+    ) -> ChangeBatch | None:
+        """Apply the batch ``read(applied)`` returns for the current index; the batch applied.
+
+        ``read`` is called with the last change applied, while this holds the
+        index's write lock: two processes updating one index then read and write
+        in turn, and an older version of an article never lands over a newer one.
+        ``expected`` (how many changes there may be) only chooses the writer.
+        """
+        writer = self._current_writer(create=False, batch=expected)
+        path = Path(writer.storage.folder)
+        try:
+            batch = read(_applied_seq(path))
+        except BaseException:
+            writer.cancel()
+            raise
+        if batch is None:
+            writer.cancel()
+            return None
+        ids = [article.id for article in batch.articles] + batch.removed
+        with writer:
+            if ids:
+                writer.delete_by_query(wq.Or([wq.Term("id", str(i)) for i in ids]))
+            for article in batch.articles:
+                writer.add_document(**article_document(article))
+        self._check_present(article.id for article in batch.articles)
+        _record_applied(path, batch.seq)
+        log.info(
+            "applied changes up to #%d: %d articles indexed, %d removed",
+            batch.seq,
+            len(batch.articles),
+            len(batch.removed),
+        )
+        return batch
 
     def index_articles(self, articles: Iterable[Article]) -> int:
         """Add or replace these articles in the current index; searchable on return."""
@@ -236,11 +302,13 @@ class IndexStore:
         articles: Iterable[Article],
         expected: int,
         on_progress: Callable[[int], None] | None = None,
+        applied_seq: int | None = None,
     ) -> IndexInfo:
         """Index ``articles`` into a new generation and switch searches to it.
 
         Imports into the old generation wait while this runs (it holds that
         generation's write lock), so no article imported meanwhile is lost.
+        ``applied_seq`` is the last change the articles are known to include.
         """
         old = self.current_path()
         lock = FileStorage(str(old)).lock("WRITELOCK") if old and old.exists() else None
@@ -280,6 +348,8 @@ class IndexStore:
                 path.name,
                 time.perf_counter() - started,
             )
+            if applied_seq is not None:
+                _record_applied(path, applied_seq)
             self._switch_to(path)
         finally:
             if lock is not None:
@@ -307,3 +377,18 @@ class IndexStore:
         for path in self.root.glob("gen-*"):
             if path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _applied_seq(generation: Path) -> int:
+    try:
+        return int(json.loads((generation / APPLIED_FILE).read_text(encoding="utf-8"))["seq"])
+    except FileNotFoundError:
+        return 0
+
+
+def _record_applied(generation: Path, seq: int) -> None:
+    # Written beside the index it describes and renamed into place, so a
+    # reader sees the old number or the new one, never half a file.
+    temporary = generation / f"{APPLIED_FILE}.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps({"seq": seq}), encoding="utf-8")
+    os.replace(temporary, generation / APPLIED_FILE)

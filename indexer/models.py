@@ -1,21 +1,26 @@
-"""The database schema: one table of articles (SQLAlchemy 2.0 declarative)."""
+"""The database schema: the articles, and the log of their changes (SQLAlchemy 2.0 declarative).
+
+The schema itself is made and changed by the migrations in ``indexer/migrations``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Identity, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class UTCDateTime(TypeDecorator):
-    """A time-zone-aware datetime, stored in UTC on every backend.
+    """A time-zone-aware datetime, given back in UTC on every backend.
 
-    SQLite keeps no offset, so values are converted to UTC on the way in and
-    given back as aware UTC datetimes on the way out.
+    PostgreSQL keeps it as ``timestamp with time zone`` (an instant, shown in
+    whatever time zone the session has: converted back to UTC on the way out).
+    SQLite keeps no offset, so values are stored as naive UTC and given back as
+    aware UTC datetimes.  A naive datetime is refused: its zone would be a guess.
     """
 
-    impl = DateTime
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
@@ -23,10 +28,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"refusing to store a naive datetime: {value!r}")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -60,3 +68,24 @@ class Article(Base):
 
     def __repr__(self) -> str:
         return f"Article(id={self.id!r}, title={self.title!r})"
+
+
+class Change(Base):
+    """One insert, update or delete of an article, numbered in the order of commits.
+
+    Search nodes apply the changes after the last one their index has seen
+    (see :mod:`indexer.changes` for why ``seq`` never skips a late commit).
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a number
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # insert, update or delete
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Change(seq={self.seq!r}, {self.kind} {self.article_id!r})"

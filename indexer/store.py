@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from indexer import changes, schema
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
-from indexer.errors import ArticleNotFound
-from indexer.models import Article, Base, utcnow
+from indexer.errors import ArticleNotFound, ArticleRejected
+from indexer.models import Article, utcnow
 
 # What an article says, as opposed to where this archive got it or when: what a
 # re-import may change, and what an export writes.
@@ -33,6 +35,13 @@ CONTENT_FIELDS = (
     "tags",
 )
 _LIST_FIELDS = ("credit_sources", "captions", "tags")
+# A URL is unique, so it is indexed: PostgreSQL refuses an index entry over
+# ~2,700 bytes, and the column holds 2,048 characters.  The same limit on
+# every backend, so that an archive can move between them.
+MAX_URL_BYTES = 2048
+# SQLSTATEs of a transaction PostgreSQL gave up and that may simply be run
+# again: deadlock_detected and serialization_failure.
+_TRANSIENT_SQLSTATES = {"40P01", "40001"}
 
 
 class Outcome(enum.Enum):
@@ -41,15 +50,40 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the schema in place; for SQLite the folder is created too."""
+def make_engine(url: str, prepare: bool = True) -> Engine:
+    """An engine on the archive's database; for SQLite the folder is created too.
+
+    With ``prepare`` the schema is made ready first (:func:`indexer.schema.prepare`):
+    a new database is created by the migrations, an embedded SQLite archive is
+    upgraded, and any other database at an older revision is refused.
+    """
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    if prepare:
+        try:
+            schema.prepare(engine, auto_upgrade=engine.dialect.name == "sqlite")
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
+
+
+def snapshot_session(engine: Engine) -> Session:
+    """A session whose reads all see the database as of one moment (for long reads).
+
+    So that a count and the batches read after it agree while others write.
+    Python's sqlite3 starts no transaction for reads by itself: begin one (a
+    WAL read snapshot).
+    """
+    if engine.dialect.name == "postgresql":
+        return Session(engine.execution_options(isolation_level="REPEATABLE READ"))
+    session = Session(engine)
+    if engine.dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+    return session
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -62,6 +96,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def is_transient(exc: SQLAlchemyError) -> bool:
+    """Whether the transaction failed only for the moment (a deadlock, a busy SQLite file)."""
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _check_storable(values: dict[str, Any]) -> None:
+    url = values["url"]
+    if url and len(url.encode("utf-8")) > MAX_URL_BYTES:
+        raise ArticleRejected(
+            f"URLが長すぎて保存できません（{len(url.encode('utf-8'))}バイト、"
+            f"上限は{MAX_URL_BYTES}バイト）"
+        )
+    for name, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            # PostgreSQL's text cannot hold it; refused on SQLite too, for one behaviour.
+            raise ArticleRejected(f"{name} にNUL文字（\\u0000）が含まれていて保存できません")
 
 
 def _values(draft: ArticleDraft) -> dict[str, Any]:
@@ -87,6 +142,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     reported unchanged against it.
     """
     values = _values(draft)
+    _check_storable(values)
     existing = None
     if draft.url:
         existing = session.scalars(select(Article).where(Article.url == draft.url)).first()
@@ -101,6 +157,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
         )
         session.add(article)
         session.flush()
+        changes.record(session, article.id, changes.INSERT)
         return Saved(Outcome.ADDED, article)
     if twin is not None and twin.id != existing.id:
         return Saved(Outcome.UNCHANGED, twin)
@@ -113,6 +170,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     existing.source_format = draft.source_format
     existing.updated_at = utcnow()
     session.flush()
+    changes.record(session, existing.id, changes.UPDATE)
     changed.pop("content_hash", None)
     return Saved(Outcome.UPDATED, existing, tuple(changed))
 
@@ -135,6 +193,8 @@ def delete_articles(session: Session, ids: list[int]) -> list[int]:
     found = [a.id for a in get_articles(session, ids)]
     if found:
         session.execute(delete(Article).where(Article.id.in_(found)))
+        for article_id in found:
+            changes.record(session, article_id, changes.DELETE)
     return found
 
 

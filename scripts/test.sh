@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Install what the tests need on a fresh machine (Debian's Chromium for the
-# page tests, the locked Python packages in .venv), then check the code with
-# ruff and run the whole suite.  Extra arguments go to pytest.
+# page tests, the locked Python packages in .venv, a PostgreSQL server for the
+# PostgreSQL half of the storage tests), then check the code with ruff and run
+# the whole suite.  Extra arguments go to pytest.
+#
+# The PostgreSQL tests use $ARCHIVE_TEST_POSTGRES_URL when it is set (a role
+# that may create databases); otherwise scripts/postgres.sh starts a throwaway
+# server on 127.0.0.1:55432 and this sets the variable.  Without a server they
+# skip, except in CI, where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +18,16 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 bash scripts/setup.sh test
+if [ -z "${ARCHIVE_TEST_POSTGRES_URL:-}" ]; then
+  if url=$(bash scripts/postgres.sh); then
+    export ARCHIVE_TEST_POSTGRES_URL="$url"
+  elif [ -n "${CI:-}" ]; then
+    echo "test: CI needs a PostgreSQL server and none could be started" >&2
+    exit 1
+  else
+    echo "test: no PostgreSQL server could be started; the PostgreSQL tests will skip" >&2
+  fi
+fi
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
 exec .venv/bin/python -m pytest "$@"

@@ -1,12 +1,24 @@
-"""Shared fixtures: real files, a real SQLite database, a real Whoosh index."""
+"""Shared fixtures: real files, a real database (SQLite or PostgreSQL), a real Whoosh index.
+
+Tests that take ``home`` or ``archive`` run once on SQLite and once on
+PostgreSQL, each in a database of its own.  The PostgreSQL server is named by
+``ARCHIVE_TEST_POSTGRES_URL`` (``bash scripts/test.sh`` starts one and sets
+it); without it those tests skip, except in CI (``CI`` set), where they fail.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+import os
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from indexer.archive import Archive
 from indexer.config import Settings
@@ -27,8 +39,16 @@ needs_livedoor = pytest.mark.skipif(
 )
 
 
-def make_archive(home: Path) -> Archive:
-    return Archive(Settings.from_env({"ARCHIVE_HOME": str(home)}))
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL = os.environ.get("ARCHIVE_TEST_POSTGRES_URL")
+
+
+def make_archive(home: Path, database_url: str | None = None) -> Archive:
+    """The archive in ``home``; its database is SQLite in ``home`` unless a URL is given."""
+    environ = {"ARCHIVE_HOME": str(home)}
+    if database_url:
+        environ["ARCHIVE_DATABASE_URL"] = database_url
+    return Archive(Settings.from_env(environ))
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
@@ -54,18 +74,112 @@ def import_into(archive: Archive, *paths: Path) -> ImportSummary:
     return archive.import_paths(paths)
 
 
+class PostgresServer:
+    """The test server: hands out fresh, empty databases and drops them after."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.prefix = f"t{uuid.uuid4().hex[:8]}"
+        self.counter = itertools.count(1)
+
+    def create(self) -> str:
+        name = f"{self.prefix}_{next(self.counter)}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not POSTGRES_URL:
+        reason = (
+            "no PostgreSQL server for the tests: set ARCHIVE_TEST_POSTGRES_URL "
+            "(bash scripts/test.sh starts one with scripts/postgres.sh and sets it)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but there is {reason}")
+        pytest.skip(reason)
+    server = PostgresServer(POSTGRES_URL)
+    yield server
+    server.admin.dispose()
+
+
+class Databases:
+    """Fresh empty databases of one backend for one test: ``new()`` gives a URL."""
+
+    def __init__(self, backend: str, folder: Path, server: PostgresServer | None) -> None:
+        self.backend = backend
+        self.folder = folder
+        self.server = server
+        self.made: list[str] = []
+
+    def new(self) -> str:
+        if self.server is None:
+            url = f"sqlite:///{self.folder / f'db-{len(self.made) + 1}.sqlite'}"
+        else:
+            url = self.server.create()
+        self.made.append(url)
+        return url
+
+    def drop_all(self) -> None:
+        if self.server is not None:
+            for url in self.made:
+                self.server.drop(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty ARCHIVE_HOME for this test, also set in the environment for the CLI."""
+def databases(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Databases]:
+    server = request.getfixturevalue("postgres_server") if backend == "postgresql" else None
+    made = Databases(backend, tmp_path, server)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def postgres_databases(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Databases]:
+    """Fresh PostgreSQL databases, for the tests that are about PostgreSQL only."""
+    made = Databases("postgresql", tmp_path, postgres_server)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def database_url(databases: Databases) -> str | None:
+    """This test's database: None for SQLite (the archive's own file in its home)."""
+    return None if databases.backend == "sqlite" else databases.new()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None) -> Path:
+    """An empty ARCHIVE_HOME for this test, also set in the environment for the CLI.
+
+    On PostgreSQL, ARCHIVE_DATABASE_URL names a fresh database for it too.
+    """
     path = tmp_path / "home"
     monkeypatch.setenv("ARCHIVE_HOME", str(path))
-    monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
+    if database_url:
+        monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
     return path
 
 
 @pytest.fixture
-def archive(home: Path) -> Archive:
-    return make_archive(home)
+def archive(home: Path, database_url: str | None) -> Iterator[Archive]:
+    archive = make_archive(home, database_url)
+    yield archive
+    archive.close()
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +189,20 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = import_into(make_archive(path), SAMPLE)
     assert summary.ok and summary.added >= 20, summary
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_postgres(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str]]:
+    """The bundled sample archive in a PostgreSQL database: its home and database URL."""
+    path = tmp_path_factory.mktemp("sample-postgres-home")
+    url = postgres_server.create()
+    with make_archive(path, url) as archive:
+        summary = import_into(archive, SAMPLE)
+    assert summary.ok and summary.added >= 20, summary
+    yield path, url
+    postgres_server.drop(url)
 
 
 @pytest.fixture

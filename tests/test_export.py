@@ -28,7 +28,7 @@ def content(archive) -> dict[str, dict]:
         }
 
 
-def test_export_then_import_keeps_every_field(home, tmp_path):
+def test_export_then_import_keeps_every_field(home, database_url, tmp_path):
     run("import", str(SAMPLE), str(FIXTURES / "clo_article.txt"))
     exported = tmp_path / "archive.jsonl"
     run("export", "--output", str(exported))
@@ -39,7 +39,8 @@ def test_export_then_import_keeps_every_field(home, tmp_path):
     other = make_archive(tmp_path / "other")
     summary = import_into(other, exported)
     assert summary.ok and summary.added == 21
-    original = content(make_archive(home))
+    with make_archive(home, database_url) as archive:
+        original = content(archive)
     copy = content(other)
     assert copy == original
     clo = next(v for v in copy.values() if v["site"] == "congluan.vn")

@@ -11,13 +11,41 @@ from click.testing import CliRunner
 from archive import create_app
 from indexer.cli import cli
 
-from .conftest import import_into, write_jsonl
+from .conftest import BACKENDS, import_into, make_archive, write_jsonl
+
+
+@pytest.fixture(params=BACKENDS)
+def sample_archive(request, monkeypatch):
+    """The sample archive on each backend, also named in the environment for the CLI."""
+    if request.param == "sqlite":
+        home, url = request.getfixturevalue("sample_home"), None
+        monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
+    else:
+        home, url = request.getfixturevalue("sample_postgres")
+        monkeypatch.setenv("ARCHIVE_DATABASE_URL", url)
+    monkeypatch.setenv("ARCHIVE_HOME", str(home))
+    with make_archive(home, url) as archive:
+        yield archive
 
 
 @pytest.fixture
-def client(sample_archive, sample_home):
-    app = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home)})
-    return app.test_client()
+def open_client():
+    """A test client of a new app (configured like create_app's ``test_config``)."""
+    apps = []
+
+    def open_(**config):
+        apps.append(create_app({"TESTING": True, **config}))
+        return apps[-1].test_client()
+
+    yield open_
+    for app in apps:
+        app.extensions["archive"].close()
+
+
+@pytest.fixture
+def client(sample_archive, open_client):
+    settings = sample_archive.settings
+    return open_client(ARCHIVE_HOME=str(settings.home), ARCHIVE_DATABASE_URL=settings.database_url)
 
 
 def page_text(response) -> str:
@@ -68,8 +96,7 @@ def test_article_page_has_metadata_and_marked_body(client, sample_archive):
     assert "KNA" in html
 
 
-def test_json_api_matches_the_cli(client, sample_home, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_HOME", str(sample_home))
+def test_json_api_matches_the_cli(client):
     api = client.get("/api/search", query_string={"q": "サーバ", "limit": 5}).get_json()
     cli_json = json.loads(
         CliRunner().invoke(cli, ["search", "--json", "--limit", "5", "サーバ"]).output
@@ -122,10 +149,7 @@ def test_post_is_refused_politely(client):
     assert "この方法では使えません" in page_text(response)
 
 
-def test_everything_from_an_article_or_a_query_is_escaped(home, tmp_path):
-    from .conftest import make_archive
-
-    archive = make_archive(home)
+def test_everything_from_an_article_or_a_query_is_escaped(archive, home, open_client, tmp_path):
     evil = '<script>alert("x")</script>'
     import_into(
         archive,
@@ -142,7 +166,7 @@ def test_everything_from_an_article_or_a_query_is_escaped(home, tmp_path):
             ],
         ),
     )
-    client = create_app({"TESTING": True, "ARCHIVE_HOME": str(home)}).test_client()
+    client = open_client(ARCHIVE_HOME=str(home))
     search_html = page_text(client.get("/", query_string={"q": f"危険 {evil}"}))
     article_id = archive.search("危険").hits[0].id
     article_html = page_text(client.get(f"/articles/{article_id}", query_string={"q": evil}))
@@ -152,8 +176,8 @@ def test_everything_from_an_article_or_a_query_is_escaped(home, tmp_path):
     assert 'href="javascript:' not in article_html
 
 
-def test_missing_index_is_a_clear_page(home):
-    client = create_app({"TESTING": True, "ARCHIVE_HOME": str(home)}).test_client()
+def test_missing_index_is_a_clear_page(home, open_client):
+    client = open_client(ARCHIVE_HOME=str(home))
     response = client.get("/", query_string={"q": "空港"})
     assert response.status_code == 503
     assert "索引がありません" in page_text(response)

@@ -1,0 +1,139 @@
+"""Keeping an index up to date with the database: apply the change log, or rebuild.
+
+Several search nodes can share one database, each with an index of its own
+(its own ARCHIVE_HOME).  A node catches up (:func:`catch_up`) by applying
+the changes logged after the last one its index applied, in batches, or, when
+it has no usable index or is too far behind for that to pay, by rebuilding
+the index from the database.  Imports and deletes on a node catch its own
+index up the same way, so they also bring in what other nodes changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from indexer import changes
+from indexer.errors import IndexMissing, IndexOutdated
+from indexer.index import ChangeBatch, IndexInfo, IndexStore
+from indexer.store import count_articles, get_articles, iter_articles, snapshot_session
+
+log = logging.getLogger(__name__)
+
+# Changes applied in one index commit.
+FOLLOW_BATCH = 1000
+# Behind by more changes than this, a node rebuilds its index instead: the
+# rebuild writes on both cores with no deletions (~380 articles/s here), and
+# beyond this many the log would take about as long to apply, batch by batch.
+REINDEX_AFTER = 10_000
+
+
+@dataclass(frozen=True)
+class FollowResult:
+    """What one round of catching up did."""
+
+    changes: int = 0  # changes applied
+    indexed: int = 0  # articles (re)indexed from those changes
+    removed: int = 0  # articles removed from the index
+    seq: int = 0  # the last change the index has applied now
+    reindexed: IndexInfo | None = None  # the new index, when it was rebuilt instead
+    reason: str = ""  # why it was rebuilt
+
+
+def rebuild_index(
+    engine: Engine, index_store: IndexStore, on_progress: Callable[[int], None] | None = None
+) -> IndexInfo:
+    """Rebuild the whole index from the database, recording the last change it includes."""
+    with snapshot_session(engine) as session:
+        # The newest change first: the articles read after it include it and
+        # everything before it, so nothing is missed (a later change may be
+        # applied again, which does no harm).
+        seq = changes.last_seq(session)
+        total = count_articles(session)
+        return index_store.rebuild(iter_articles(session), total, on_progress, applied_seq=seq)
+
+
+def catch_up(
+    engine: Engine,
+    index_store: IndexStore,
+    reindex_after: int | None = REINDEX_AFTER,
+    batch: int = FOLLOW_BATCH,
+) -> FollowResult:
+    """Bring the index up to the database's newest change; rebuild it when that is the way."""
+    try:
+        applied = index_store.applied_seq()
+    except (IndexMissing, IndexOutdated) as exc:
+        log.info("rebuilding the index: %s", exc.__class__.__name__)
+        return _rebuilt(engine, index_store, "索引がないか、別の版で作られていたため")
+    with Session(engine) as session:
+        behind = changes.count_after(session, applied)
+    if reindex_after is not None and behind > reindex_after:
+        log.info("rebuilding the index: %d changes behind", behind)
+        return _rebuilt(engine, index_store, f"{behind}件の変更の遅れがあったため")
+    done = FollowResult(seq=applied)
+    while behind:
+        applied_batch = index_store.apply_changes(
+            lambda after: _read_batch(engine, after, batch), expected=min(behind, batch)
+        )
+        if applied_batch is None:
+            break
+        done = FollowResult(
+            changes=done.changes + applied_batch.changes,
+            indexed=done.indexed + len(applied_batch.articles),
+            removed=done.removed + len(applied_batch.removed),
+            seq=applied_batch.seq,
+        )
+        if applied_batch.changes < batch:
+            break
+    return done
+
+
+def _rebuilt(engine: Engine, index_store: IndexStore, reason: str) -> FollowResult:
+    info = rebuild_index(engine, index_store)
+    return FollowResult(seq=info.applied_seq, reindexed=info, reason=reason)
+
+
+def _read_batch(engine: Engine, after: int, limit: int) -> ChangeBatch | None:
+    with Session(engine) as session:
+        found = changes.changes_after(session, after, limit)
+        if not found:
+            return None
+        ids = list(dict.fromkeys(change.article_id for change in found))
+        # The rows as they are now (at least as new as the changes just read).
+        articles = get_articles(session, ids)
+        present = {article.id for article in articles}
+        return ChangeBatch(
+            articles=articles,
+            removed=[i for i in ids if i not in present],
+            seq=found[-1].seq,
+            changes=len(found),
+        )
+
+
+def follow(
+    engine: Engine,
+    index_store: IndexStore,
+    interval: float,
+    stop: threading.Event,
+    on_round: Callable[[FollowResult | Exception], None] | None = None,
+    reindex_after: int | None = REINDEX_AFTER,
+) -> None:
+    """Catch up every ``interval`` seconds until ``stop`` is set.
+
+    A round that fails (the database unreachable, another process rebuilding
+    the index) is reported to ``on_round`` and logged, and the next round tries again.
+    """
+    while not stop.is_set():
+        try:
+            result: FollowResult | Exception = catch_up(engine, index_store, reindex_after)
+        except Exception as exc:  # noqa: BLE001 - a follower outlives a bad round
+            log.warning("following the change log failed (will try again): %s", exc)
+            result = exc
+        if on_round is not None:
+            on_round(result)
+        stop.wait(interval)
