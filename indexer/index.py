@@ -245,22 +245,6 @@ class IndexStore:
         )
         return batch
 
-    def index_articles(self, articles: Iterable[Article]) -> int:
-        """Add or replace these articles in the current index; searchable on return."""
-        # Whoosh cannot replace a document added in the same writer: keep the
-        # last version of each article.
-        latest = {article.id: article for article in articles}
-        with self._current_writer(create=True, batch=len(latest)) as writer:
-            # One deletion for the batch is much cheaper than update_document,
-            # which opens a searcher for every document.
-            if latest:
-                writer.delete_by_query(wq.Or([wq.Term("id", str(i)) for i in latest]))
-            for article in latest.values():
-                writer.add_document(**article_document(article))
-        self._check_present(latest)
-        log.info("indexed %d added or updated articles", len(latest))
-        return len(latest)
-
     def _check_present(self, ids: Iterable[int]) -> None:
         # A writer process that dies can still leave commit() looking successful.
         wanted = [wq.Term("id", str(i)) for i in ids]
@@ -273,12 +257,6 @@ class IndexStore:
                 f"索引に入ったのは{len(wanted)}件中{found}件だけです。記事は保存されています。"
                 "python -m indexer reindex を実行してください。"
             )
-
-    def delete_articles(self, ids: Iterable[int]) -> None:
-        with self._current_writer(create=False) as writer:
-            for article_id in ids:
-                writer.delete_by_term("id", str(article_id))
-        log.info("removed articles %s from the index", ", ".join(map(str, ids)))
 
     def _current_writer(self, create: bool, batch: int = 0) -> IndexWriter:
         """A writer on the generation that is current once the write lock is held.
