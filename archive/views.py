@@ -9,7 +9,14 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template, reque
 from werkzeug.exceptions import HTTPException
 
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage
-from indexer.errors import ArchiveError, ArticleNotFound, IndexMissing, IndexOutdated, QueryError
+from indexer.errors import (
+    ArchiveError,
+    ArticleNotFound,
+    IndexDamaged,
+    IndexMissing,
+    IndexOutdated,
+    QueryError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +157,10 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(IndexMissing)
     def index_missing(exc: IndexMissing):
         return _error(503, "索引がありません", str(exc))
+
+    @app.errorhandler(IndexDamaged)
+    def index_damaged(exc: IndexDamaged):
+        return _error(503, "索引が壊れています", str(exc))
 
     @app.errorhandler(IndexOutdated)
     def index_outdated(exc: IndexOutdated):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
+from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings
 from indexer.copying import CopyResult, copy_database
 from indexer.duplicates import DuplicatePair, near_duplicates
@@ -29,7 +30,7 @@ from indexer.exporting import write_jsonl
 from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
-from indexer.index import IndexInfo, IndexStore
+from indexer.index import ChangeBatch, IndexInfo, IndexStore
 from indexer.models import Article
 from indexer.readers import FORMATS
 from indexer.schema import Revision, SchemaStatus
@@ -69,6 +70,7 @@ __all__ = [
     "FollowResult",
     "Highlighter",
     "ImportSummary",
+    "IndexCheck",
     "IndexInfo",
     "QueryTerm",
     "RelatedArticle",
@@ -213,6 +215,33 @@ class Archive:
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
         """Rebuild the whole index from the database and switch searches to it."""
         return rebuild_index(self.engine, self.index, on_progress)
+
+    def check(self) -> IndexCheck:
+        """How the index differs from the database.
+
+        :class:`~indexer.errors.IndexMissing`, ``IndexOutdated`` or ``IndexDamaged``
+        when there is no index to compare, or it cannot be read (``reindex``).
+        """
+        self.index.open()
+        with self._search.snapshot() as snapshot:
+            indexed = index_versions(snapshot)
+        with self.session() as session:
+            stored = database_versions(session)
+        return compare(stored, indexed)
+
+    def repair(self, found: IndexCheck) -> IndexCheck:
+        """Index or remove what ``found`` says differs, and check again."""
+        if found.ok:
+            return found
+        with self.session() as session:
+            articles = get_articles(session, list(found.to_index))
+            present = {a.id for a in articles}
+            removed = [*found.to_remove, *(i for i in found.to_index if i not in present)]
+            self.index.apply_changes(
+                lambda applied: ChangeBatch(articles, removed, seq=applied, changes=0),
+                expected=len(articles),
+            )
+        return self.check()
 
     # Following the database (a search node sharing it with others)
 

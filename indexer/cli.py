@@ -140,6 +140,61 @@ def reindex() -> None:
     click.echo(f"{info.documents}件の記事を索引にしました: {info.path}")
 
 
+@cli.command()
+@click.option("--repair", is_flag=True, help="Index or remove only what differs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@reports_errors
+def check(repair: bool, as_json: bool) -> None:
+    """Compare the index with the database; exit 0 only when they agree.
+
+    Reports articles stored but not searchable, searchable but no longer
+    stored, or searchable as an older version; --repair fixes just those.
+    A missing, outdated or damaged index is reported with the command to
+    rebuild it.
+    """
+    archive = open_archive()
+    found = archive.check()
+    repaired = archive.repair(found) if repair and not found.ok else None
+    if as_json:
+        _echo_json(
+            {
+                "ok": (repaired or found).ok,
+                "articles": found.articles,
+                "documents": found.documents,
+                **{k: list(getattr(found, k)) for k in CHECKED},
+                "repaired": repaired.ok if repaired else None,
+            }
+        )
+    else:
+        click.echo(f"データベース: {found.articles}件、索引: {found.documents}件")
+        for key, label in CHECKED.items():
+            ids = getattr(found, key)
+            if ids:
+                shown = " ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+                click.echo(f"{label}: {len(ids)}件 ({shown})")
+        if found.ok:
+            click.echo("索引はデータベースと一致しています。")
+        elif repaired is None:
+            click.echo(
+                "索引がデータベースと食い違っています。python -m indexer check --repair で直せます。"
+            )
+        elif repaired.ok:
+            click.echo("食い違いを直しました。索引はデータベースと一致しています。")
+        else:
+            click.echo("直しきれませんでした。python -m indexer reindex で作り直してください。")
+    if not (repaired or found).ok:
+        sys.exit(1)
+
+
+# What check reports, and how it says it.
+CHECKED = {
+    "missing": "保存済みで検索できない記事",
+    "extra": "削除済みなのに検索に出る記事",
+    "stale": "古い版のまま検索に出る記事",
+    "duplicated": "索引に重複している記事",
+}
+
+
 @cli.command("follow")
 @click.option("--once", is_flag=True, help="Catch up once and exit.")
 @click.option(

@@ -34,6 +34,10 @@ class IndexOutdated(ArchiveError):
     """The index was built by another analyzer or dictionary and must be rebuilt."""
 
 
+class IndexDamaged(ArchiveError):
+    """A file of the index is missing, cut short or unreadable: the index must be rebuilt."""
+
+
 class ArticleNotFound(ArchiveError):
     """No article has the requested id."""
 

@@ -5,9 +5,9 @@ savepoint, so a broken file (or a broken line of a JSON Lines file) is
 reported with its reason and never stops the rest, nor damages what is
 already stored.  Stored articles are indexed from the change log
 (:mod:`indexer.follow`) after every ``INDEX_BATCH`` of them as the import goes
-(or, into an empty index, all at once at the end), so an interrupted import
-can leave up to a batch of stored articles out of the index until the next
-``follow``, import or ``reindex``.
+(or, into an empty index, all at once at the end), and every import ends by
+bringing the index up to the log, so articles an interrupted import stored
+become searchable with the next import, ``follow`` or ``check --repair``.
 """
 
 from __future__ import annotations
@@ -205,10 +205,11 @@ def import_files(
         len(summary.failed),
     )
     # The index catches up with the database's change log: what this import
-    # stored, and whatever other importers sharing the database stored meanwhile.
+    # stored, whatever other importers sharing the database stored meanwhile,
+    # and what an earlier import stored but was stopped before indexing.
     if bulk:
         rebuild_index(engine, index_store)
-    elif pending:
+    else:
         catch_up(engine, index_store)
     return summary
 

@@ -20,7 +20,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,11 @@ def make_schema() -> Schema:
         # columns only, read for date ranges and date order (terms would go unused).
         time_key=COLUMN(NumericColumn("q", default=0)),
         undated=COLUMN(NumericColumn("B", default=1)),
+        # The article and the version of it (its update time in microseconds) each
+        # document holds, as columns: ``check`` compares them with the database at
+        # array speed instead of reading every stored document.
+        article=COLUMN(NumericColumn("q", default=0)),
+        version=COLUMN(NumericColumn("q", default=0)),
     )
 
 
@@ -124,7 +129,21 @@ def article_document(article: Article) -> dict[str, Any]:
         "published": published.isoformat() if published else None,
         "time_key": int(published.timestamp()) if published else 0,
         "undated": 0 if published else 1,
+        "article": article.id,
+        "version": article_version(article.updated_at),
     }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def article_version(updated_at: datetime | None) -> int:
+    """An article's version as the index records it: its last update, in microseconds."""
+    if updated_at is None:
+        return 0
+    if updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=UTC)
+    return (updated_at - _EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,11 @@ How results are ranked (the queries themselves are built in ``matching``):
 from __future__ import annotations
 
 import logging
+import pickle
+import struct
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +36,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from indexer.dates import TOKYO, parse_date
-from indexer.errors import QueryError
+from indexer.errors import IndexDamaged, QueryError
 from indexer.evaluation import Evaluator, Matches, rank_with_bonus
 from indexer.highlight import Highlighter, Snippet
 from indexer.index import IndexStore
@@ -55,6 +58,8 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 # Queries typed again (paging, the same topic) skip Sudachi: keep this many understood.
 UNDERSTOOD_QUERIES = 512
+# What reading a file of the index cut short or gone raises (a search says so, not a 500).
+INDEX_READ_FAILURES = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError)
 # The stored fields whose matched words are marked.
 HIGHLIGHTED = ("title", "body", "captions")
 
@@ -194,14 +199,17 @@ class SearchService:
         self._understood: OrderedDict[str, tuple[Plan, list[QueryTerm]]] = OrderedDict()
 
     @contextmanager
-    def _current(self) -> Iterator[Snapshot]:
+    def snapshot(self) -> Iterator[Snapshot]:
         """The current snapshot, kept open while in use even if a newer one replaces it."""
         path = self.index_store.current_path()
         with self._lock:
             snapshot = self._snapshot
             if snapshot is None or path != self._snapshot_path or not snapshot.is_current():
                 ix = self.index_store.open()
-                fresh = Snapshot(ix, ix.searcher(weighting=WEIGHTING), self._cache)
+                try:
+                    fresh = Snapshot(ix, ix.searcher(weighting=WEIGHTING), self._cache)
+                except INDEX_READ_FAILURES as exc:
+                    raise _damaged(exc) from exc
                 if snapshot is not None and not self._users.get(id(snapshot)):
                     snapshot.close()
                 self._snapshot, self._snapshot_path = fresh, path
@@ -209,6 +217,8 @@ class SearchService:
             self._users[id(snapshot)] = self._users.get(id(snapshot), 0) + 1
         try:
             yield snapshot
+        except INDEX_READ_FAILURES as exc:
+            raise _damaged(exc) from exc
         finally:
             with self._lock:
                 left = self._users[id(snapshot)] - 1
@@ -277,7 +287,7 @@ class SearchService:
             raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
         plan, terms = self._prepare(text, date_from, date_to)
         highlighter = _highlighter(plan)
-        with self._current() as snapshot:
+        with self.snapshot() as snapshot:
             evaluator = Evaluator(snapshot, WEIGHTING)
             found = _find(evaluator, plan, date_from, date_to)
             first = (page - 1) * page_size
@@ -318,7 +328,7 @@ class SearchService:
         """Every article the search for ``text`` finds, in result order (no pages, no snippets)."""
         _check_sort(sort)
         plan, _ = self._prepare(text, date_from, date_to)
-        with self._current() as snapshot:
+        with self.snapshot() as snapshot:
             evaluator = Evaluator(snapshot, WEIGHTING)
             found = _find(evaluator, plan, date_from, date_to)
             order, _ = _order(evaluator, found, sort, len(found.matches))
@@ -340,7 +350,7 @@ class SearchService:
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
-        with self._current() as snapshot, snapshot.lock:
+        with self.snapshot() as snapshot, snapshot.lock:
             searcher = Searcher(snapshot.reader, weighting=scoring.BM25F(), closereader=False)
             docnum = searcher.document_number(id=str(article_id))
             if docnum is None:
@@ -359,6 +369,14 @@ class SearchService:
             )
             results = searcher.search(query, limit=limit, mask={docnum})
             return tuple(_related(r.fields()) for r in results)
+
+
+def _damaged(exc: BaseException) -> IndexDamaged:
+    log.warning("the index cannot be read", exc_info=exc)
+    return IndexDamaged(
+        f"索引のファイルが壊れているか、欠けています（{exc.__class__.__name__}）。"
+        "python -m indexer reindex で作り直してください。"
+    )
 
 
 @dataclass(frozen=True)

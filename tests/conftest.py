@@ -210,3 +210,19 @@ def sample_archive(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Archiv
     monkeypatch.setenv("ARCHIVE_HOME", str(sample_home))
     monkeypatch.delenv("ARCHIVE_DATABASE_URL", raising=False)
     return make_archive(sample_home)
+
+
+@pytest.fixture
+def open_client():
+    """A test client of a new app (configured like create_app's ``test_config``), closed after."""
+    from archive import create_app
+
+    apps = []
+
+    def open_(**config):
+        apps.append(create_app({"TESTING": True, **config}))
+        return apps[-1].test_client()
+
+    yield open_
+    for app in apps:
+        app.extensions["archive"].close()

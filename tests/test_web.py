@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from archive import create_app
 from indexer.cli import cli
 
 from .conftest import BACKENDS, import_into, make_archive, write_jsonl
@@ -26,20 +25,6 @@ def sample_archive(request, monkeypatch):
     monkeypatch.setenv("ARCHIVE_HOME", str(home))
     with make_archive(home, url) as archive:
         yield archive
-
-
-@pytest.fixture
-def open_client():
-    """A test client of a new app (configured like create_app's ``test_config``)."""
-    apps = []
-
-    def open_(**config):
-        apps.append(create_app({"TESTING": True, **config}))
-        return apps[-1].test_client()
-
-    yield open_
-    for app in apps:
-        app.extensions["archive"].close()
 
 
 @pytest.fixture
