@@ -1,23 +1,38 @@
-"""Search quality on two sets, next to SQLite FTS5 (trigram, bm25) on the same data.
+"""Search quality on many ways of typing a query, each beside a plain BM25 baseline and FTS5.
 
-    python bench/quality.py [--workdir DIR] [--queries N] [--questions N]
+    python bench/quality.py [--tune-seed S] [--report-seed S] [--queries N] [--workdir DIR]
 
-* **livedoor known-item** (``../shared/data/livedoor``): two or three keywords
-  (nouns and na-adjectives of two or more characters, as written) taken from an
-  article's title with a fixed seed are the query; that article is the one
-  relevant result.
-* **JaQuAD dev question retrieval** (``../shared/data/jaquad-dev``): each
-  paragraph is an article (titled with its Wikipedia article), each question
-  is a query, and its own paragraph is the relevant result.
+Every set is known-item retrieval: a query is made from one article, and that
+article is the one relevant result.  The queries are drawn from the data with
+a seed, one construction at a time, so a ranking tuned on one way of typing
+is seen on the others too:
 
-Our side is the real search path with its default settings: the same
-``SearchService.search`` the web page calls, with the raw query string.  The
-reference is SQLite FTS5 with the ``trigram`` tokenizer ranked by ``bm25()``:
-keyword queries AND their words, questions OR the trigrams of the question.
+==================  ===========================================================
+title-2-order       two content words of the title, in title order
+title-2-shuffled    two content words of the title, in random order
+title-3-order       three, in title order
+title-3-shuffled    three, in random order
+title-nouns         two nouns (names, numbers, na-adjectives) only
+body-2              two nouns from the body's first paragraphs instead of the title
+typo-2              two title words, one with a character dropped or doubled
+headline            the whole title typed as one run, against the same articles
+                    filed under a neutral title (a headline finding its story)
+jaquad              JaQuAD dev questions, each finding its own paragraph
+==================  ===========================================================
 
-Prints nDCG@10, MRR@10 and Hit@10 for each set and engine.  The archives are
-built once under ``--workdir`` and reused by later runs (delete it, or pass
-``--rebuild``, after changing the analyzer).
+Tune on one seed and report the other (``--tune-seed`` / ``--report-seed``):
+the report seed's queries are never looked at while tuning.  Each set is run on
+
+* **ours**: ``Archive.search``, the search the web page runs, raw query string;
+* **plain BM25**: the same index and analyzer, nothing else: every query unit
+  required (any, when no article has them all), title ×2, Whoosh's BM25F with
+  its default parameters; no bonuses, synonyms, readings or bigrams;
+* **FTS5 trigram**: SQLite FTS5 with the trigram tokenizer and ``bm25()``, the
+  words ANDed (a run of text: its trigrams ORed).
+
+and prints nDCG@10, MRR@10 and Hit@10 per set, engine and seed.  Archives are
+built once under ``--workdir`` and reused (``--rebuild`` after changing the
+analyzer).  The corpora in ../shared/data are read in place.
 """
 
 from __future__ import annotations
@@ -31,7 +46,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,21 +54,35 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
+from whoosh import query as wq  # noqa: E402
+from whoosh.scoring import BM25F  # noqa: E402
 
-from indexer.analysis import _sudachi  # noqa: E402
+from indexer.analysis import _sudachi, query_units  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.drafts import ArticleDraft  # noqa: E402
+from indexer.drafts import content_hash  # noqa: E402
 from indexer.errors import ArchiveError  # noqa: E402
-from indexer.importing import ImportSummary, discover, import_files  # noqa: E402
+from indexer.evaluation import Evaluator, ranked  # noqa: E402
 from indexer.models import Article  # noqa: E402
-from indexer.readers import read_file  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
-SEED = 20261128
-# Keywords a person picks from a headline: nouns (names, numbers) and na-adjectives,
-# as written; not the inflected stems of verbs (知っ, 嫌わ) nobody types alone.
-KEYWORD_POS = {"名詞", "形状詞"}
+TUNE_SEED = 20261128
+REPORT_SEED = 7
+NEUTRAL_TITLE = "記事"
+# What people type as keywords: nouns, na-adjectives, and verbs and adjectives as written.
+NOUNS = {"名詞", "形状詞"}
+CONTENT = NOUNS | {"動詞", "形容詞"}
+SETS = (
+    "title-2-order",
+    "title-2-shuffled",
+    "title-3-order",
+    "title-3-shuffled",
+    "title-nouns",
+    "body-2",
+    "typo-2",
+    "headline",
+    "jaquad",
+)
 
 
 @dataclass(frozen=True)
@@ -76,80 +105,137 @@ class Scores:
             self.mrr += 1 / rank
             self.hit += 1
 
-    def line(self) -> str:
+    def cells(self) -> str:
         n = max(self.n, 1)
-        return (
-            f"nDCG@10 {self.ndcg / n:.4f}   MRR@10 {self.mrr / n:.4f}   Hit@10 {self.hit / n:.4f}"
-        )
+        return f"{self.ndcg / n:.4f}  {self.mrr / n:.4f}  {self.hit / n:.4f}"
+
+    @property
+    def mean_ndcg(self) -> float:
+        return self.ndcg / max(self.n, 1)
 
 
-def build_archive(home: Path, files: list[Path], rebuild: bool) -> Archive:
+# The data
+
+
+@dataclass(frozen=True)
+class Doc:
+    title: str
+    body: str
+
+
+def livedoor_docs() -> list[Doc]:
+    docs = []
+    for path in sorted((DATA / "livedoor").glob("*/*.txt")):
+        if path.name.startswith("LICENSE"):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        body = "\n".join(line.strip() for line in lines[3:] if line.strip())
+        if len(lines) > 3 and body:
+            docs.append(Doc(lines[2].strip(), body))
+    return docs
+
+
+def jaquad_docs() -> tuple[list[Doc], list[tuple[str, int]]]:
+    """Paragraphs (titled with their Wikipedia article) and (question, paragraph index) pairs."""
+    docs, questions = [], []
+    for path in sorted((DATA / "jaquad-dev" / "data" / "dev").glob("*.json")):
+        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            for paragraph in article["paragraphs"]:
+                questions.extend((qa["question"], len(docs)) for qa in paragraph["qas"])
+                docs.append(Doc(article["title"], paragraph["context"]))
+    return docs, questions
+
+
+def build(home: Path, docs: list[Doc], rebuild: bool) -> tuple[Archive, list[int]]:
+    """An archive of ``docs`` (built once), and each doc's article id."""
     archive = Archive(Settings.from_env({"ARCHIVE_HOME": str(home)}))
+    source = home.parent / f"{home.name}.jsonl"
     if rebuild or archive.article_count() == 0:
+        home.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("w", encoding="utf-8") as out:
+            for n, doc in enumerate(docs):
+                record = {"title": doc.title, "body": doc.body, "url": f"https://doc.example/{n}"}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
         started = time.perf_counter()
-        summary = import_files(files, archive.engine, archive.index)
-        archive.reindex()
-        print(f"  built {home}: {summary.added} articles in {time.perf_counter() - started:.0f} s")
+        archive.import_paths([source])
+        print(f"  built {home.name}: {len(docs)} articles in {time.perf_counter() - started:.0f} s")
     else:
         try:
             archive.index.open()
         except ArchiveError:
-            print(f"  reindexing {home} (the index is stale)")
+            print(f"  reindexing {home.name} (the index is stale)")
             archive.reindex()
-    return archive
-
-
-def ids_by_hash(archive: Archive) -> dict[str, int]:
     with archive.session() as session:
-        return {h: i for h, i in session.execute(select(Article.content_hash, Article.id))}
+        by_hash = dict(session.execute(select(Article.content_hash, Article.id)).all())
+    # A text stored twice is one article (the archive keeps the first copy).
+    return archive, [by_hash[content_hash(d.title.strip(), d.body.strip())] for d in docs]
 
 
-def title_keywords(title: str, rng: random.Random) -> str | None:
-    """Three distinct keywords of ``title`` (two if it has only two), in title order."""
-    words: list[str] = []
-    for m in _sudachi().tokenize(title):
+# The queries
+
+
+def words(text: str, parts: set[str]) -> list[str]:
+    """Distinct words of ``text`` with these parts of speech, two characters or more, as written."""
+    found: list[str] = []
+    for m in _sudachi().tokenize(text):
         surface = m.surface().strip()
-        if m.part_of_speech()[0] in KEYWORD_POS and len(surface) >= 2 and surface not in words:
-            words.append(surface)
-    if len(words) < 2:
+        if m.part_of_speech()[0] in parts and len(surface) >= 2 and surface not in found:
+            found.append(surface)
+    return found
+
+
+def pick(found: list[str], count: int, rng: random.Random, shuffled: bool) -> str | None:
+    if len(found) < count:
         return None
-    count = min(len(words), 3)
-    chosen = sorted(rng.sample(range(len(words)), count))
-    return " ".join(words[i] for i in chosen)
+    chosen = sorted(rng.sample(range(len(found)), count))
+    picked = [found[i] for i in chosen]
+    if shuffled:
+        rng.shuffle(picked)
+    return " ".join(picked)
 
 
-def livedoor_cases(archive: Archive, drafts: list[ArticleDraft], n: int) -> list[Case]:
-    rng = random.Random(SEED)
-    ids = ids_by_hash(archive)
+def typo(word: str, rng: random.Random) -> str:
+    """The word with one character dropped or doubled, the commonest slips on a phone."""
+    i = rng.randrange(len(word))
+    if len(word) >= 3 and rng.random() < 0.5:
+        return word[:i] + word[i + 1 :]
+    return word[: i + 1] + word[i:]
+
+
+def make_query(name: str, doc: Doc, rng: random.Random) -> str | None:
+    if name in ("title-2-order", "title-2-shuffled", "title-3-order", "title-3-shuffled"):
+        count = int(name.split("-")[1])
+        return pick(words(doc.title, CONTENT), count, rng, name.endswith("shuffled"))
+    if name == "title-nouns":
+        return pick(words(doc.title, NOUNS), 2, rng, shuffled=True)
+    if name == "body-2":
+        return pick(words(doc.body[:400], NOUNS), 2, rng, shuffled=True)
+    if name == "typo-2":
+        query = pick(words(doc.title, CONTENT), 2, rng, shuffled=False)
+        if query is None:
+            return None
+        first, second = query.split()
+        return (
+            f"{typo(first, rng)} {second}" if rng.random() < 0.5 else f"{first} {typo(second, rng)}"
+        )
+    if name == "headline":
+        return doc.title
+    raise ValueError(name)
+
+
+def cases_for(name: str, docs: list[Doc], ids: list[int], count: int, seed: int) -> list[Case]:
+    rng = random.Random(f"{name}/{seed}")
     cases = []
-    for draft in rng.sample(drafts, len(drafts)):
-        query = title_keywords(draft.title, rng)
+    for n in rng.sample(range(len(docs)), len(docs)):
+        query = make_query(name, docs[n], rng)
         if query:
-            cases.append(Case(query, ids[draft.content_hash]))
-        if len(cases) == n:
+            cases.append(Case(query, ids[n]))
+        if len(cases) == count:
             break
     return cases
 
 
-def jaquad_records() -> tuple[list[dict], list[tuple[str, int]]]:
-    """Paragraph articles, and (question, paragraph index) pairs."""
-    records, questions = [], []
-    for path in sorted((DATA / "jaquad-dev" / "data" / "dev").glob("*.json")):
-        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
-            for paragraph in article["paragraphs"]:
-                index = len(records)
-                records.append({"title": article["title"], "body": paragraph["context"]})
-                questions.extend((qa["question"], index) for qa in paragraph["qas"])
-    return records, questions
-
-
-def evaluate(search: Callable[[str], list[int]], cases: list[Case]) -> tuple[Scores, float]:
-    scores = Scores()
-    started = time.perf_counter()
-    for case in cases:
-        ranked = search(case.query)
-        scores.add(ranked.index(case.relevant) + 1 if case.relevant in ranked else None)
-    return scores, (time.perf_counter() - started) / max(len(cases), 1) * 1000
+# The engines
 
 
 def ours(archive: Archive) -> Callable[[str], list[int]]:
@@ -162,12 +248,37 @@ def ours(archive: Archive) -> Callable[[str], list[int]]:
     return search
 
 
-class Fts5Reference:
+PLAIN_WEIGHTING = BM25F()
+
+
+def plain_bm25(archive: Archive) -> Callable[[str], list[int]]:
+    """Every query unit required (any, if none has them all), title ×2; nothing else."""
+    service = archive._search
+
+    def unit(u: str) -> wq.Query:
+        return wq.Or([wq.Term("title", u, boost=2.0), wq.Term("body", u)])
+
+    def search(query: str) -> list[int]:
+        units = list(dict.fromkeys(u for word in query.split() for u in query_units(word)))
+        if not units:
+            return []
+        with service.snapshot() as snapshot:
+            evaluator = Evaluator(snapshot, PLAIN_WEIGHTING)
+            found = evaluator.evaluate(wq.And([unit(u) for u in units]))
+            if not len(found):
+                found = evaluator.evaluate(wq.Or([unit(u) for u in units]))
+            top = ranked(found.ids, found.scores)[:10]
+            return [int(snapshot.stored_fields(d)["id"]) for d in top.tolist()]
+
+    return search
+
+
+class Fts5:
     """SQLite FTS5, trigram tokenizer, bm25() ranking, over the same articles."""
 
     def __init__(self, archive: Archive, path: Path) -> None:
+        path.unlink(missing_ok=True)
         self.connection = sqlite3.connect(path)
-        self.connection.execute("DROP TABLE IF EXISTS docs")
         self.connection.execute(
             "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='trigram')"
         )
@@ -175,12 +286,17 @@ class Fts5Reference:
             rows = [
                 tuple(r) for r in session.execute(select(Article.id, Article.title, Article.body))
             ]
-            self.connection.executemany(
-                "INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", rows
-            )
+        self.connection.executemany("INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", rows)
         self.connection.commit()
 
-    def _run(self, match: str) -> list[int]:
+    def search(self, query: str) -> list[int]:
+        parts = query.split()
+        if len(parts) == 1 and len(parts[0]) > 8:
+            # A run of text: any of its trigrams.
+            text = re.sub(r"[\s\W_]+", "", query)
+            match = " OR ".join(self._quote(text[i : i + 3]) for i in range(len(text) - 2))
+        else:
+            match = " AND ".join(self._quote(p) for p in parts)
         if not match:
             return []
         try:
@@ -195,13 +311,13 @@ class Fts5Reference:
     def _quote(text: str) -> str:
         return '"' + text.replace('"', '""') + '"'
 
-    def keywords(self, query: str) -> list[int]:
-        return self._run(" AND ".join(self._quote(w) for w in query.split()))
 
-    def question(self, query: str) -> list[int]:
-        text = re.sub(r"[\s\W_]+", "", query)
-        grams = {text[i : i + 3] for i in range(len(text) - 2)}
-        return self._run(" OR ".join(self._quote(g) for g in sorted(grams)))
+def evaluate(search: Callable[[str], list[int]], cases: Iterable[Case]) -> Scores:
+    scores = Scores()
+    for case in cases:
+        found = search(case.query)
+        scores.add(found.index(case.relevant) + 1 if case.relevant in found else None)
+    return scores
 
 
 def main() -> None:
@@ -209,47 +325,52 @@ def main() -> None:
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "archive-quality"
     )
-    parser.add_argument("--queries", type=int, default=400, help="livedoor known-item queries")
-    parser.add_argument(
-        "--questions", type=int, default=None, help="JaQuAD questions (all by default)"
-    )
-    parser.add_argument("--rebuild", action="store_true", help="rebuild both archives")
+    parser.add_argument("--queries", type=int, default=300, help="queries per set and seed")
+    parser.add_argument("--tune-seed", type=int, default=TUNE_SEED)
+    parser.add_argument("--report-seed", type=int, default=REPORT_SEED)
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated sets to run")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the archives")
     args = parser.parse_args()
     for needed in (DATA / "livedoor", DATA / "jaquad-dev"):
         if not needed.is_dir():
             sys.exit(f"missing corpus: {needed}")
+    chosen = [s for s in args.sets.split(",") if s]
 
-    print("livedoor known-item")
-    files = list(discover([DATA / "livedoor"], ImportSummary()))
-    drafts = [d for f in files for d in read_file(f) if isinstance(d, ArticleDraft)]
-    livedoor = build_archive(args.workdir / "livedoor", files, args.rebuild)
-    cases = livedoor_cases(livedoor, drafts, args.queries)
-    fts = Fts5Reference(livedoor, args.workdir / "livedoor-fts.db")
-    print(
-        f"  {len(cases)} queries over {len(drafts)} articles, e.g. {[c.query for c in cases[:3]]}"
-    )
-    for name, search in (("ours", ours(livedoor)), ("FTS5 trigram", fts.keywords)):
-        scores, ms = evaluate(search, cases)
-        print(f"  {name:<13} {scores.line()}   ({ms:.0f} ms/query)")
+    news = livedoor_docs()
+    neutral = [Doc(NEUTRAL_TITLE, d.body) for d in news]
+    paragraphs, questions = jaquad_docs()
+    archives = {
+        "livedoor": build(args.workdir / "livedoor", news, args.rebuild),
+        "neutral": build(args.workdir / "livedoor-neutral", neutral, args.rebuild),
+        "jaquad": build(args.workdir / "jaquad", paragraphs, args.rebuild),
+    }
+    engines = {}
+    for name, (archive, _) in archives.items():
+        fts = Fts5(archive, args.workdir / f"{name}-fts.db")
+        engines[name] = {
+            "ours": ours(archive),
+            "plain BM25": plain_bm25(archive),
+            "FTS5 trigram": fts.search,
+        }
 
-    print("JaQuAD dev question retrieval")
-    records, questions = jaquad_records()
-    source = args.workdir / "jaquad.jsonl"
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    source.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
-    )
-    jaquad = build_archive(args.workdir / "jaquad", [source], args.rebuild)
-    drafts_by_index = [d for d in read_file(source) if isinstance(d, ArticleDraft)]
-    ids = ids_by_hash(jaquad)
-    q_cases = [Case(q, ids[drafts_by_index[i].content_hash]) for q, i in questions]
-    if args.questions:
-        q_cases = random.Random(SEED).sample(q_cases, args.questions)
-    fts_q = Fts5Reference(jaquad, args.workdir / "jaquad-fts.db")
-    print(f"  {len(q_cases)} questions over {len(records)} paragraphs")
-    for name, search in (("ours", ours(jaquad)), ("FTS5 trigram", fts_q.question)):
-        scores, ms = evaluate(search, q_cases)
-        print(f"  {name:<13} {scores.line()}   ({ms:.0f} ms/query)")
+    print()
+    print(f"{'set':<18} {'seed':<9} {'engine':<13} nDCG@10 MRR@10  Hit@10   queries")
+    for name in chosen:
+        where = "jaquad" if name == "jaquad" else "neutral" if name == "headline" else "livedoor"
+        _, ids = archives[where]
+        for label, seed in (("tune", args.tune_seed), ("report", args.report_seed)):
+            if name == "jaquad":
+                rng = random.Random(f"jaquad/{seed}")
+                picked = rng.sample(questions, min(args.queries, len(questions)))
+                cases = [Case(q, ids[i]) for q, i in picked]
+            else:
+                # The neutral archive holds the same articles in the same order: the
+                # headline comes from the original, the id from the archive searched.
+                cases = cases_for(name, news, ids, args.queries, seed)
+            for engine, search in engines[where].items():
+                scores = evaluate(search, cases)
+                print(f"{name:<18} {label:<9} {engine:<13} {scores.cells()}   {scores.n}")
+        print()
 
 
 if __name__ == "__main__":
