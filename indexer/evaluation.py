@@ -88,6 +88,17 @@ def union(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
     return Matches(ids, scores * boost if boost != 1.0 else scores)
 
 
+def best_of(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
+    """Documents matching any part; a document's score is its best part's (DisjunctionMax)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return NO_MATCHES
+    ids, inverse = np.unique(np.concatenate([p.ids for p in parts]), return_inverse=True)
+    scores = np.zeros(len(ids))
+    np.maximum.at(scores, inverse, np.concatenate([p.scores for p in parts]))
+    return Matches(ids, scores * boost if boost != 1.0 else scores)
+
+
 def intersection(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
     """Documents matching every part; a document's score is the sum of its parts' scores."""
     if not parts or any(not len(p) for p in parts):
@@ -160,7 +171,7 @@ class Evaluator:
             for other in lists[1:]:
                 ids = intersect(ids, other)
             return ids
-        if isinstance(q, wq.Or):
+        if isinstance(q, wq.Or | wq.DisjunctionMax):
             return union_ids([self.upper_bound(s) for s in q.subqueries])
         if isinstance(q, wq.And):
             subs = q.subqueries
@@ -181,7 +192,7 @@ class Evaluator:
     def docs(self, q: wq.Query, within: np.ndarray | None = None) -> np.ndarray:
         if isinstance(q, wq.Term):
             return intersect(self._postings(q.fieldname, q.text).ids, within)
-        if isinstance(q, wq.Or):
+        if isinstance(q, wq.Or | wq.DisjunctionMax):
             return union_ids([self.docs(s, within) for s in q.subqueries])
         if isinstance(q, wq.And):
             ids = within
@@ -208,6 +219,8 @@ class Evaluator:
             return self._term(q, within)
         if isinstance(q, wq.Phrase):
             return self._phrase(q, within)
+        if isinstance(q, wq.DisjunctionMax):
+            return best_of([self.evaluate(s, within) for s in q.subqueries], q.boost)
         if isinstance(q, wq.Or):
             return union([self.evaluate(s, within) for s in q.subqueries], q.boost)
         if isinstance(q, wq.And):
@@ -281,6 +294,8 @@ class Evaluator:
             return q.boost * self._term_bound(q.fieldname, q.text)
         if isinstance(q, wq.Phrase):
             return q.boost * sum(self._term_bound(q.fieldname, w) for w in q.words)
+        if isinstance(q, wq.DisjunctionMax):
+            return q.boost * max((self.score_bound(s) for s in q.subqueries), default=0.0)
         if isinstance(q, wq.Or | wq.And):
             return q.boost * sum(self.score_bound(s) for s in q.subqueries)
         if isinstance(q, wq.AndMaybe):
