@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
 from indexer.duplicates import DuplicatePair, near_duplicates
-from indexer.errors import ArchiveError
+from indexer.errors import ArchiveError, QueryError
 from indexer.exporting import write_jsonl
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
@@ -247,8 +247,20 @@ class Archive:
         )
 
 
+# A date is written in a few characters; longer text in a date field is a mistake, or an
+# attempt to make the server read megabytes of it.
+MAX_DATE_CHARS = 100
+
+
 def _day(value: str | date | None) -> date | None:
-    return value if isinstance(value, date) or value is None else parse_day(value)
+    if value is None or isinstance(value, date):
+        return value
+    if len(value) > MAX_DATE_CHARS:
+        raise QueryError(
+            f"日付が長すぎます（{len(value):,}文字、{MAX_DATE_CHARS}文字まで）。"
+            "2025-01-20 のように入れてください。"
+        )
+    return parse_day(value)
 
 
 def _aware(value: datetime | None) -> datetime | None:

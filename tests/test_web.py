@@ -88,6 +88,7 @@ def test_json_api_matches_the_cli(client, sample_home, monkeypatch):
         ("/?q=の", 400, "検索できる語がありません"),
         ("/?q=空港&page=abc", 400, "page は整数で"),
         ("/?q=空港&sort=random", 400, "並べ替え"),
+        (f"/?q=空港&from=2025-01-20{'+' * 200}x", 400, "日付が長すぎます"),
         ("/articles/99999", 404, "記事が見つかりません"),
         ("/articles/abc", 404, "ページが見つかりません"),
         ("/no/such/page", 404, "ページが見つかりません"),
@@ -106,6 +107,7 @@ def test_errors_are_pages_with_the_right_status(client, path, status, text):
     [
         ("/api/search?q=", 400),
         ("/api/search?q=の", 400),
+        (f"/api/search?q=空港&to=2025-01-20{'+' * 200}x", 400),
         ("/api/articles/99999", 404),
         ("/api/nothing", 404),
     ],
