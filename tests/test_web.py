@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -227,3 +228,43 @@ def test_the_way_back_from_an_article_keeps_the_whole_search(client, sample_arch
         "sort": ["oldest"],
         "limit": ["3"],
     }
+
+
+# One unspaced word of 60,000 UTF-8 bytes: more than Sudachi takes in one piece.
+LONG_WORD = "あ" * 20_000
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("空港" * 501, "検索語が長すぎます（1,002文字）。1,000文字まで"),
+        (LONG_WORD, "検索語が長すぎます（20,000文字）"),
+        (" ".join(f"語{i}" for i in range(40)), "検索語が多すぎます（40語）。32語まで"),
+    ],
+    ids=["1,002 characters", "60,000 bytes unspaced", "40 words"],
+)
+def test_a_query_past_the_limits_is_a_400_page_or_json_error(client, query, message):
+    page = client.get("/", query_string={"q": query})
+    assert page.status_code == 400
+    assert message in page_text(page)
+    assert 'name="q"' in page_text(page)
+    api = client.get("/api/search", query_string={"q": query})
+    assert api.status_code == 400
+    assert message in api.get_json()["error"]
+
+
+def test_an_article_opened_with_a_query_past_the_limits_is_shown_unmarked(client, sample_archive):
+    article_id = sample_archive.search("京都").hits[0].id
+    response = client.get(f"/articles/{article_id}", query_string={"q": LONG_WORD})
+    assert response.status_code == 200
+    assert "<h1>京都の寺院で紅葉が見頃を迎え" in page_text(response)
+    assert "<mark>" not in page_text(response)
+
+
+def test_a_word_repeated_hundreds_of_times_is_searched_once(client):
+    client.get("/api/search", query_string={"q": "空港"})  # the synonym map is loaded
+    started = time.perf_counter()
+    response = client.get("/api/search", query_string={"q": "ほげら " * 250})
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 200
+    assert [term["text"] for term in response.get_json()["terms"]] == ["ほげら"]
