@@ -56,6 +56,18 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first half of a surrogate pair standing alone in ``text``: a code no text can store.
+
+    JSON spells one as ``"\\ud800"``.
+    """
+    found = _LONE_SURROGATE.search(text)
+    return found.group() if found else None
+
+
 def site_of(url: str | None) -> str | None:
     """The host of ``url`` without a leading ``www.``, lower case."""
     if not url:

@@ -82,3 +82,44 @@ def test_a_folder_of_thousands_of_files(archive, tmp_path):
     summary = import_into(archive, folder)
     assert summary.ok and summary.added == 2000 and summary.files == 2000
     assert archive.index.info().documents == 2000
+
+
+# Lines no JSON Lines writer should produce, each with the reason it is reported with.
+HOSTILE_LINES = [
+    (
+        '{"title": "\\ud800", "body": "本文"}',
+        "title に文字として読めないコード（対のないサロゲート U+D800）",
+    ),
+    ('{"title": "見出し", "body": "本文\\udc00です"}', "body に文字として読めないコード"),
+    ('{"title": "見出し", "body": "本文", "tags": ["\\udbff"]}', "tags に文字として読めないコード"),
+    ("[" * 100_000, "JSONとして読めません（入れ子が深すぎます）"),
+    ('{"title": "見出し", "body": "' + "[" * 100_000 + '"}', None),
+    ('{"title": "見出し", "body": "本文", "n": ' + "1" * 5000 + "}", "桁数の多すぎる数があります"),
+    ("9" * 100_000, "JSONとして読めません（桁数の多すぎる数があります）"),
+    ('{"title": "絵文字\\ud83d\\ude00", "body": "対になったサロゲートは文字です"}', None),
+]
+
+
+# A word for each good line, to find it by.
+CITIES = ("札幌", "仙台", "東京", "横浜", "名古屋", "京都", "神戸", "福岡")
+
+
+def test_a_hostile_json_line_costs_that_line_only(archive, tmp_path):
+    lines, expected = [], {}
+    for city, (bad, reason) in zip(CITIES, HOSTILE_LINES, strict=True):
+        lines.append(f'{{"title": "{city}の記事", "body": "前後の行は残ります。"}}')
+        lines.append(bad)
+        if reason is not None:
+            expected[len(lines)] = reason
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = import_into(archive, path)
+    failed = {error.line: error for error in summary.failed}
+    assert set(failed) == set(expected)
+    for number, reason in expected.items():
+        assert reason in failed[number].reason
+        assert f"{path}:{number}: " in str(failed[number])
+    assert summary.added == len(HOSTILE_LINES) + 2
+    for city in CITIES:
+        assert archive.search(city).total == 1, city
+    assert archive.search("絵文字").total == 1

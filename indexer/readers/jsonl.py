@@ -13,10 +13,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from indexer.dates import parse_date
-from indexer.drafts import ArticleDraft, site_of
+from indexer.drafts import ArticleDraft, lone_surrogate, site_of
 from indexer.errors import ReadError
 
 FORMAT = "jsonl"
+
+
+def _checked(key: str, value: str) -> str:
+    if found := lone_surrogate(value):
+        raise ValueError(
+            f"{key} に文字として読めないコード（対のないサロゲート U+{ord(found):04X}）があります"
+        )
+    return value
 
 
 def _text(record: dict[str, Any], key: str) -> str | None:
@@ -25,7 +33,7 @@ def _text(record: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{key} は文字列にしてください（{type(value).__name__} になっています）")
-    return value.strip() or None
+    return _checked(key, value).strip() or None
 
 
 def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -36,7 +44,7 @@ def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{key} は文字列のリストにしてください")
-    return tuple(v.strip() for v in value if v.strip())
+    return tuple(_checked(key, v).strip() for v in value if v.strip())
 
 
 def draft_from_record(record: Any, path: str, line: int | None = None) -> ArticleDraft:
@@ -83,6 +91,12 @@ def read_lines(lines: Iterator[str], path: str) -> Iterator[ArticleDraft | ReadE
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield ReadError(path, f"JSONとして読めません（{exc.msg}）", line=number)
+            continue
+        except RecursionError:
+            yield ReadError(path, "JSONとして読めません（入れ子が深すぎます）", line=number)
+            continue
+        except ValueError:  # an integer of more than 4,300 digits
+            yield ReadError(path, "JSONとして読めません（桁数の多すぎる数があります）", line=number)
             continue
         try:
             yield draft_from_record(record, path, line=number)
