@@ -123,3 +123,100 @@ def test_a_hostile_json_line_costs_that_line_only(archive, tmp_path):
     for city in CITIES:
         assert archive.search(city).total == 1, city
     assert archive.search("絵文字").total == 1
+
+
+def body(word: str) -> str:
+    return f"{word}の図書館が改装を終え、新しい閲覧室が公開されました。" * 6
+
+
+def page(head: str, text: str) -> bytes:
+    return f"<html><head>{head}</head><body><article><p>{text}</p></article></body></html>".encode()
+
+
+def json_ld(text: str) -> str:
+    return f'<title>図書館</title><script type="application/ld+json">{text}</script>'
+
+
+def english(word: str) -> str:
+    return f"The library in {word} reopened on Monday with a new reading room for visitors. " * 6
+
+
+# Files that carry half a surrogate pair, a URL no host can be read from, a
+# charset that is not for text, or JSON-LD nested past reason: (file, content,
+# the word its body is found by, and its title; or None and the reason it failed).
+HOSTILE_FILES = [
+    (
+        "utf8-surrogate.txt",
+        "本文\ud800です。".encode("utf-8", "surrogatepass"),
+        None,
+        "いずれとしても読めません",
+    ),
+    ("entity.html", page("<title>図書館&#xD800;</title>", body("青森")), "青森", "図書館\ufffd"),
+    (
+        "utf7.html",
+        page('<meta charset="utf-7"><title>+2AA-</title>', english("Akita")),
+        "akita",
+        "+2AA-",
+    ),
+    (
+        "escape.html",
+        page('<meta charset="unicode_escape"><title>\\ud800</title>', english("Iwate")),
+        "iwate",
+        "\\ud800",
+    ),
+    (
+        "rot13.html",
+        page('<meta charset="rot13"><title>Library</title>', english("Miyagi")),
+        "miyagi",
+        "Library",
+    ),
+    (
+        "ld-surrogate.html",
+        page(json_ld('{"@type": "NewsArticle", "headline": "\\ud800"}'), body("山形")),
+        "山形",
+        "図書館",
+    ),
+    ("ld-deep.html", page(json_ld("[" * 100_000), body("福島")), "福島", "図書館"),
+    (
+        "ld-nested.html",
+        page(
+            json_ld('{"@type": "NewsArticle", "author": ' + "[" * 900 + '"記者"' + "]" * 900 + "}"),
+            body("茨城"),
+        ),
+        "茨城",
+        "図書館",
+    ),
+    (
+        "canonical.html",
+        page('<title>図書館</title><link rel="canonical" href="//[oops/">', body("栃木")),
+        "栃木",
+        "図書館",
+    ),
+    (
+        "source.txt",
+        f"{body('群馬')}\n出典: http://[oops/1\n".encode(),
+        "群馬",
+        "群馬の図書館が改装を終え",
+    ),
+    (
+        "livedoor.txt",
+        f"http://[oops/2\n2025-01-20T10:00:00+0900\n図書館\n{body('埼玉')}\n".encode(),
+        "埼玉",
+        "図書館",
+    ),
+]
+
+
+def test_a_hostile_text_or_html_file_costs_that_file_at_most(archive, good):
+    for name, content, _, _ in HOSTILE_FILES:
+        (good / name).write_bytes(content)
+    summary = import_into(archive, good)
+    failed = {Path(error.path).name: error.reason for error in summary.failed}
+    for name, _, word, outcome in HOSTILE_FILES:
+        if word is None:
+            assert outcome in failed[name]
+            continue
+        [hit] = archive.search(word).hits
+        assert outcome in hit.title, name
+    assert summary.added == 1 + len(HOSTILE_FILES) - len(failed)
+    assert archive.article(archive.search("茨城").hits[0].id).author == "記者"

@@ -9,6 +9,7 @@ text file is a saved news page.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import html, jsonl, livedoor, plaintext
 from indexer.readers.decoding import decode
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("auto", plaintext.FORMAT, livedoor.FORMAT, jsonl.FORMAT, html.FORMAT)
 
@@ -83,3 +86,6 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
         yield reader.read_text(text, name)
     except ReadError as exc:
         yield exc
+    except Exception as exc:  # a reader's (or a parser's) bug costs this file, not the import
+        log.exception("%s: unexpected error while reading", name)
+        yield ReadError(name, f"読み取れませんでした（予期しないエラー: {exc.__class__.__name__}）")
