@@ -218,3 +218,23 @@ def test_a_title_is_shown_whole_with_its_matches_marked(archive):
     [hit] = archive.search("ターミナル").hits
     assert hit.title_marked.text() == "関西国際空港に新ターミナル"
     assert hit.title_marked.marked == ("ターミナル",)
+
+
+def test_related_articles_come_from_what_an_article_opens_with(home, tmp_path):
+    """A long article's related ones are found from its opening, not from all of its text."""
+    opening = "関西国際空港の新ターミナルが完成し、出国手続きの待ち時間が短縮された。" * 170
+    rest = "京都の寺院で紅葉が見頃を迎え、観光客が朝から訪れている。" * 4000
+    archive = make_archive(home)
+    import_into(
+        archive,
+        write_jsonl(
+            tmp_path / "long.jsonl",
+            [
+                {"title": "空港の長い記事", "body": opening + rest},
+                {"title": "関西の空港", "body": "関西国際空港の出国手続きについて。"},
+                {"title": "京都の秋", "body": "京都の寺院の紅葉と観光について。"},
+            ],
+        ),
+    )
+    long_id = archive.search("空港の長い記事").hits[0].id
+    assert [r.title for r in archive.related(long_id)] == ["関西の空港"]
