@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
@@ -24,6 +25,9 @@ HTTP_MESSAGES = {
     405: ("この方法では使えません", "このページはその方法（HTTPメソッド）では使えません。"),
 }
 SORT_LABELS = {"relevance": "関連度順", "newest": "新しい順", "oldest": "古い順"}
+# Where the importing machine keeps its files is no visitor's business: the article
+# page shows only the file's name, and the API (unlike ``show --json``) leaves it out.
+PRIVATE_FIELDS = ("source_path",)
 
 
 def archive() -> Archive:
@@ -42,6 +46,12 @@ def search_form() -> dict[str, str]:
 
 def _filled(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+@bp.app_template_filter()
+def file_name(path: str | None) -> str:
+    """The last part of a path, whichever system wrote it."""
+    return re.split(r"[\\/]", path)[-1] if path else ""
 
 
 @bp.app_template_global()
@@ -127,7 +137,10 @@ def api_search():
 
 @bp.get("/api/articles/<int:article_id>")
 def api_article(article_id: int):
-    return jsonify(archive().article(article_id).to_json())
+    record = archive().article(article_id).to_json()
+    for name in PRIVATE_FIELDS:
+        del record[name]
+    return jsonify(record)
 
 
 def _wants_json() -> bool:
