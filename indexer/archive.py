@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.config import Settings
 from indexer.duplicates import DuplicatePair, near_duplicates
-from indexer.errors import ArchiveError, QueryError
+from indexer.errors import ArchiveError, ArticleNotFound, QueryError
 from indexer.exporting import write_jsonl
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
@@ -73,6 +73,10 @@ __all__ = [
 # Called with (files done, files in all); first with 0 once the files are known.
 ImportProgress = Callable[[int, int], None]
 
+# Ids are 64-bit integers in every database; a larger number (SQLite would raise
+# OverflowError on it) names no article.
+MAX_ARTICLE_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class ArchiveStats:
@@ -111,6 +115,8 @@ class Archive:
 
     def article(self, article_id: int) -> ArticleRecord:
         """The article with this id; :class:`~indexer.errors.ArticleNotFound` if there is none."""
+        if not 0 < article_id <= MAX_ARTICLE_ID:
+            raise ArticleNotFound(f"ID {article_id} の記事はありません。")
         with self.session() as session:
             return ArticleRecord.of(get_article(session, article_id))
 
@@ -180,6 +186,7 @@ class Archive:
 
     def delete(self, ids: list[int]) -> list[int]:
         """Remove these articles from the database, then from the index; the ids found."""
+        ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
         with self.session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:

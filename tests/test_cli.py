@@ -117,6 +117,8 @@ def test_stats(home):
         (["search", "--sort", "newest", "--from", "yesterday", "空港"], "日付を読み取れません"),
         (["search", "--to", "2025-01-20" + " " * 200 + "x", "空港"], "日付が長すぎます"),
         (["show", "999"], "ID 999 の記事はありません"),
+        (["show", "99999999999999999999"], "ID 99999999999999999999 の記事はありません"),
+        (["delete", "99999999999999999999"], "見つからないID: 99999999999999999999"),
     ],
 )
 def test_errors_are_messages_not_tracebacks(sample_archive, args, message):

@@ -95,6 +95,8 @@ def test_json_api_matches_the_cli(client, sample_home, monkeypatch):
         ("/?q=空港&sort=random", 400, "並べ替え"),
         (f"/?q=空港&from=2025-01-20{'+' * 200}x", 400, "日付が長すぎます"),
         ("/articles/99999", 404, "記事が見つかりません"),
+        ("/articles/99999999999999999999", 404, "記事が見つかりません"),
+        ("/articles/0", 404, "記事が見つかりません"),
         ("/articles/abc", 404, "ページが見つかりません"),
         ("/no/such/page", 404, "ページが見つかりません"),
     ],
@@ -114,6 +116,7 @@ def test_errors_are_pages_with_the_right_status(client, path, status, text):
         ("/api/search?q=の", 400),
         (f"/api/search?q=空港&to=2025-01-20{'+' * 200}x", 400),
         ("/api/articles/99999", 404),
+        ("/api/articles/99999999999999999999", 404),
         ("/api/nothing", 404),
     ],
 )
