@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from archive.hosts import host_name
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage
 from indexer.errors import ArchiveError, ArticleNotFound, IndexMissing, IndexOutdated, QueryError
 
@@ -42,6 +43,26 @@ FORM_FIELDS = ("q", "sort", "from", "to", "limit")
 def search_form() -> dict[str, str]:
     """The search form as the request filled it in."""
     return {name: request.args.get(name, "") for name in FORM_FIELDS}
+
+
+@bp.before_app_request
+def refuse_unknown_hosts():
+    """A 400 for a ``Host`` the app does not answer to (``ALLOWED_HOSTS``; see archive.hosts)."""
+    allowed = current_app.config.get("ALLOWED_HOSTS")
+    header = request.headers.get("Host")
+    # Browsers always send a Host; a request without one is no rebinding attack.
+    if not allowed or header is None:
+        return None
+    name = host_name(header)
+    if name in {host_name(h) for h in allowed}:
+        return None
+    shown = name[:100]
+    return _error(
+        400,
+        "このアドレスでは公開していません",
+        f"このサーバーは「{shown}」という名前では公開していません。"
+        f"この名前で使うには python -m archive serve --allowed-host {shown} で起動してください。",
+    )
 
 
 def _filled(args: dict[str, Any]) -> dict[str, Any]:
