@@ -8,17 +8,19 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from indexer.analysis import AnalyzedToken, analyze
+from indexer.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.config import Settings
 from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError, ArticleNotFound, QueryError
@@ -104,9 +106,22 @@ class Archive:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.engine = make_engine(self.settings.database_url)
         self.index = IndexStore(self.settings.index_root)
         self._search = SearchService(self.index)
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The database, connected (and its schema created) on first use.
+
+        Not at once: ``backup`` of a PostgreSQL archive must be able to say
+        "use pg_dump" on a machine without the PostgreSQL driver.
+        """
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = make_engine(self.settings.database_url)
+            return self._engine
 
     def session(self) -> Session:
         return Session(self.engine)
@@ -198,6 +213,43 @@ class Archive:
         with self.session() as session:
             total = count_articles(session)
             return self.index.rebuild(iter_articles(session), total, on_progress)
+
+    # Backups (SQLite only; other databases have their own tools)
+
+    def backup(self, destination: Path) -> int:
+        """Copy the database to the file ``destination``, consistent even while imports
+        run; how many articles the copy holds."""
+        database = sqlite_path(self.settings.database_url, "バックアップ")
+        return backup_sqlite(self.engine, database, destination)
+
+    def restore(
+        self, source: Path, *, force: bool = False, on_progress: ImportProgress | None = None
+    ) -> int:
+        """Replace the articles with those of the backup ``source``, then rebuild the index.
+
+        An archive that holds articles is replaced only with ``force``.
+        ``on_progress`` is told (articles indexed, articles in all) as the index is built.
+        """
+        sqlite_path(self.settings.database_url, "バックアップから復元")
+        backup_article_count(source)  # a bad file is refused before anything is touched
+        if not force and (present := self.article_count()):
+            raise ArchiveError(
+                f"{self.settings.home} にはもう{present}件の記事があります。置き換えるなら"
+                f" --force を付けてください: python -m indexer restore --force {source}"
+            )
+        total = restore_sqlite(source, self.engine)
+        done = 0
+
+        def indexed(count: int) -> None:
+            nonlocal done
+            done += count
+            if on_progress is not None:
+                on_progress(done, total)
+
+        if on_progress is not None:
+            on_progress(0, total)
+        self.reindex(indexed)
+        return total
 
     # Whole-archive reports
 
