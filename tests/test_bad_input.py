@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -123,6 +124,43 @@ def test_a_hostile_json_line_costs_that_line_only(archive, tmp_path):
     for city in CITIES:
         assert archive.search(city).total == 1, city
     assert archive.search("絵文字").total == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b'{"title": "NUL\x00", "body": "x"}', "JSONとして読めません（Invalid control character"),
+        (b"\x00" * 100, "JSONとして読めません"),
+        (b'{"title": "\xff\xfe", "body": "x"}', "UTF-8 として読めない文字があります"),
+        (
+            '{"title": "シフトJIS", "body": "x"}'.encode("cp932"),
+            "UTF-8 として読めない文字があります",
+        ),
+    ],
+    ids=["NUL in a string", "NULs", "invalid UTF-8", "Shift_JIS"],
+)
+def test_a_json_line_that_is_not_utf8_text_costs_that_line(archive, tmp_path, bad, reason):
+    good = [
+        json.dumps({"title": f"{city}の記事", "body": "本文です。"}, ensure_ascii=False).encode()
+        for city in CITIES[:2]
+    ]
+    path = tmp_path / "garbled.jsonl"
+    path.write_bytes(b"\n".join([good[0], bad, good[1]]) + b"\n")
+    summary = import_into(archive, path)
+    [error] = summary.failed
+    assert (error.path, error.line) == (str(path), 2)
+    assert reason in error.reason
+    assert summary.added == 2
+    assert archive.search(CITIES[1]).total == 1
+
+
+def test_a_binary_file_named_jsonl_is_one_error(archive, tmp_path):
+    path = tmp_path / "image.jsonl"
+    path.write_bytes(bytes(range(256)) * 40)
+    summary = import_into(archive, path)
+    [error] = summary.failed
+    assert error.line is None
+    assert "テキストではありません" in error.reason
 
 
 def body(word: str) -> str:

@@ -8,7 +8,6 @@ text file is a saved news page.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,10 +75,10 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
             # Decoded by the reader, which heeds the charset the page declares.
             yield html.read_bytes(data, name)
             return
-        text = decode(data, name)
         if is_jsonl:
-            yield from jsonl.read_lines(io.StringIO(text), name)
+            yield from jsonl.read_bytes(data, name)
             return
+        text = decode(data, name)
         if fmt == "auto":
             fmt = detect_format(path, text)
         reader = livedoor if fmt == livedoor.FORMAT else plaintext

@@ -8,13 +8,16 @@ number; the good lines around it are kept.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from indexer.dates import parse_date
 from indexer.drafts import ArticleDraft, lone_surrogate, site_of
 from indexer.errors import ReadError
+from indexer.readers.decoding import decode
 
 FORMAT = "jsonl"
 
@@ -82,9 +85,39 @@ def draft_from_record(record: Any, path: str, line: int | None = None) -> Articl
     )
 
 
-def read_lines(lines: Iterator[str], path: str) -> Iterator[ArticleDraft | ReadError]:
-    """Each line's article, or the error that line has, in file order."""
+def read_bytes(data: bytes, path: str) -> Iterator[ArticleDraft | ReadError]:
+    """The articles of a JSON Lines file, and an error for each line that holds none.
+
+    JSON Lines are UTF-8, and each line is read on its own: a line that is not
+    UTF-8, or holds a NUL byte, costs that line.  Only a file mostly of such
+    lines is read as a whole, as a legacy Japanese encoding, or refused as no text.
+    """
+    lines = [_utf8(raw) for raw in data.removeprefix(codecs.BOM_UTF8).split(b"\n")]
+    filled = [line for line in lines if line is None or line.strip()]
+    garbage = sum(1 for line in filled if line is None or "\x00" in line)
+    if filled and garbage * 2 <= len(filled):
+        yield from read_lines(lines, path)
+    else:
+        yield from read_lines(io.StringIO(decode(data, path)), path)
+
+
+def _utf8(line: bytes) -> str | None:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_lines(lines: Iterable[str | None], path: str) -> Iterator[ArticleDraft | ReadError]:
+    """Each line's article, or the error that line has, in file order (``None``: not UTF-8)."""
     for number, line in enumerate(lines, start=1):
+        if line is None:
+            yield ReadError(
+                path,
+                "UTF-8 として読めない文字があります（JSON Lines は UTF-8 で書きます）",
+                line=number,
+            )
+            continue
         if not line.strip():
             continue
         try:
