@@ -112,7 +112,9 @@ def article_document(article: Article) -> dict[str, Any]:
         "category": article.category or "",
         "tags": ",".join(article.tags or []),
         "published": published.isoformat() if published else None,
-        "time_key": int(published.timestamp()) if published else 0,
+        # Unsigned: Whoosh refused a whole batch over one negative value.  Every date
+        # before 1970 (昭和 and earlier) is filed at the first second; 0 means undated.
+        "time_key": max(1, int(published.timestamp())) if published else 0,
         "undated": 0 if published else 1,
     }
 

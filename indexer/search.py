@@ -149,8 +149,9 @@ def _day_start(day: date) -> int:
 def _date_filter(date_from: date | None, date_to: date | None) -> wq.Query | None:
     if date_from is None and date_to is None:
         return None
-    start = _day_start(date_from) if date_from else 1
-    end = _day_start(date_to + timedelta(days=1)) - 1 if date_to else None
+    # Dates before 1970 are all filed at 1 (see index.article_document).
+    start = max(1, _day_start(date_from)) if date_from else 1
+    end = max(1, _day_start(date_to + timedelta(days=1)) - 1) if date_to else None
     return wq.NumericRange("time_key", start, end)
 
 

@@ -238,3 +238,61 @@ def test_related_articles_come_from_what_an_article_opens_with(home, tmp_path):
     )
     long_id = archive.search("空港の長い記事").hits[0].id
     assert [r.title for r in archive.related(long_id)] == ["関西の空港"]
+
+
+@pytest.fixture(scope="module")
+def old_and_new(tmp_path_factory):
+    """Articles from the Meiji era, the 1960s and 2025: older than 1970 is older than Unix time."""
+    home = tmp_path_factory.mktemp("old-and-new")
+    archive = make_archive(home)
+    summary = import_into(
+        archive,
+        write_jsonl(
+            home.parent / f"{home.name}.jsonl",
+            [
+                {
+                    "title": "明治の鉄道記事",
+                    "body": "鉄道が開業した。",
+                    "published_at": "明治5年10月14日",
+                },
+                {
+                    "title": "昭和の鉄道記事",
+                    "body": "新幹線の鉄道が開業した。",
+                    "published_at": "1964-10-01",
+                },
+                {
+                    "title": "令和の鉄道記事",
+                    "body": "新しい鉄道の駅が開業した。",
+                    "published_at": "2025-03-15",
+                },
+            ],
+        ),
+    )
+    assert summary.ok and summary.added == 3, summary
+    return archive
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest"])
+def test_articles_older_than_1970_are_indexed_and_filed_before_it(old_and_new, sort):
+    """Every date before 1970 is filed at the index's first second: before later
+    articles, in no order among themselves.  (A date before 1970 made Whoosh refuse
+    the whole batch, and the first import built no index at all.)"""
+    titles = [h.title for h in old_and_new.search("鉄道", sort=sort).hits]
+    assert sorted(titles) == ["令和の鉄道記事", "明治の鉄道記事", "昭和の鉄道記事"]
+    assert titles[-1 if sort == "oldest" else 0] == "令和の鉄道記事"
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ("1970-01-01", None),
+        ("1868-01-01", "1969-12-31"),
+        (None, "1900-01-01"),
+        ("1964-10-01", None),
+    ],
+)
+def test_a_date_filter_before_1970_is_searched(old_and_new, dates):
+    """A day before 1970 begins at a negative Unix time, which the index refused (a 500)."""
+    date_from, date_to = dates
+    page = old_and_new.search("鉄道", date_from=date_from, date_to=date_to)
+    assert page.total <= 3

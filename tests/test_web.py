@@ -324,3 +324,11 @@ def test_only_the_allowed_host_names_are_answered(sample_home, allowed, host, st
 )
 def test_serve_answers_loopback_names_only_on_a_loopback_address(address, extra, allowed):
     assert allowed_hosts(address, extra) == allowed
+
+
+@pytest.mark.parametrize(
+    "dates", [{"from": "1960-01-01"}, {"to": "1969-12-31"}, {"from": "1970-01-01"}]
+)
+def test_a_date_before_1970_is_searched_not_a_server_error(client, dates):
+    response = client.get("/api/search", query_string={"q": "空港", **dates})
+    assert response.status_code == 200
