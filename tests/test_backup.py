@@ -18,27 +18,23 @@ from indexer.cli import cli
 
 from .conftest import ROOT, SAMPLE, import_into, make_archive
 
-# Articles imported by another process during the backups; each has the common
-# word and a word of its own (ASCII letters: one token, whatever Sudachi knows).
+# Articles another process imports, one file each; each has the common word
+# and a word of its own (ASCII letters: one token, whatever Sudachi knows).
 COMMON = "保存試験"
-IMPORTED = 80
+IMPORTED = 60
+HALF = IMPORTED // 2
 
 
 def own_word(number: int) -> str:
     return "bk" + "".join(chr(ord("a") + int(d)) for d in f"{number:03d}")
 
 
-def article_files(folder: Path) -> Path:
-    folder.mkdir()
-    for number in range(IMPORTED):
-        record = {
-            "title": f"{COMMON}の記事 {own_word(number)}",
-            "body": f"{COMMON}のために書いた{number}番目の記事です。",
-        }
-        (folder / f"{number:04d}.jsonl").write_text(
-            json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-    return folder
+def article_line(number: int) -> str:
+    record = {
+        "title": f"{COMMON}の記事 {own_word(number)}",
+        "body": f"{COMMON}のために書いた{number}番目の記事です。",
+    }
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def database_facts(path: Path) -> tuple[str, str, int]:
@@ -51,11 +47,33 @@ def database_facts(path: Path) -> tuple[str, str, int]:
         )
 
 
-def test_backups_taken_while_another_process_imports_restore_on_another_machine(
+def release(pipe: Path, importer: subprocess.Popen) -> None:
+    """Write the held-back article into the pipe once the importer reads it (while it runs)."""
+    while importer.poll() is None:
+        try:
+            descriptor = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet
+            time.sleep(0.05)
+            continue
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(article_line(HALF))
+        return
+
+
+def test_a_backup_taken_halfway_through_an_import_restores_on_another_machine(
     archive, home, tmp_path
 ):
     import_into(archive, SAMPLE)
-    folder = article_files(tmp_path / "incoming")
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for number in range(IMPORTED):
+        path = folder / f"{number:04d}.jsonl"
+        if number == HALF:
+            # A named pipe: the importer stores the files before it, then waits
+            # here, halfway through its import, until the test writes the article.
+            os.mkfifo(path)
+        else:
+            path.write_text(article_line(number), encoding="utf-8")
     log = tmp_path / "import.log"
     with log.open("wb") as out:
         importer = subprocess.Popen(
@@ -65,34 +83,42 @@ def test_backups_taken_while_another_process_imports_restore_on_another_machine(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        taken: list[tuple[int, Path]] = []
-        while importer.poll() is None:
-            path = tmp_path / "backups" / f"{len(taken):04d}.db"
-            taken.append((archive.backup(path), path))
-            time.sleep(0.02)
-        assert importer.wait() == 0, log.read_text()
-    taken.append(
-        (archive.backup(tmp_path / "backups" / "last.db"), tmp_path / "backups" / "last.db")
-    )
-
-    counts = [count for count, _ in taken]
-    assert counts == sorted(counts)
-    assert counts[-1] == 20 + IMPORTED
-    for count, path in taken:
-        assert database_facts(path) == ("ok", "delete", count)
-    during = [(count, path) for count, path in taken if 20 < count < 20 + IMPORTED]
-    assert during, f"no backup was taken while the import was storing: {counts}"
+        try:
+            deadline = time.monotonic() + 60
+            while archive.article_count() < 20 + HALF:
+                assert importer.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the importer stored too little"
+                time.sleep(0.05)
+            halfway = archive.backup(tmp_path / "halfway.db")
+        finally:
+            release(folder / f"{HALF:04d}.jsonl", importer)
+        assert importer.wait(timeout=60) == 0, log.read_text()
+    assert halfway == 20 + HALF
+    assert database_facts(tmp_path / "halfway.db") == ("ok", "delete", halfway)
+    assert archive.backup(tmp_path / "after.db") == 20 + IMPORTED
 
     # Another machine: another home, from the backup file alone.
-    for count, path in (during[-1], taken[-1]):
-        elsewhere = make_archive(tmp_path / f"machine-{count}")
-        assert elsewhere.restore(path) == count
-        assert elsewhere.article_count() == count
-        assert elsewhere.index.info().documents == count
-        assert elsewhere.search(COMMON).total == count - 20
-        assert elsewhere.search("関西国際空港").total == 1
-    assert elsewhere.search(own_word(0)).hits[0].title.endswith(own_word(0))
-    assert elsewhere.search(own_word(IMPORTED - 1)).total == 1
+    elsewhere = make_archive(tmp_path / "another-machine")
+    assert elsewhere.restore(tmp_path / "halfway.db") == halfway
+    assert elsewhere.article_count() == elsewhere.index.info().documents == halfway
+    assert elsewhere.search(COMMON).total == HALF
+    assert elsewhere.search("関西国際空港").total == 1
+    for number in (0, HALF - 1):
+        [hit] = elsewhere.search(own_word(number)).hits
+        assert hit.title.endswith(own_word(number))
+    assert elsewhere.search(own_word(HALF)).total == 0
+
+
+def test_a_backup_holds_what_was_committed_when_it_began(archive, tmp_path):
+    """A writer's open transaction neither blocks a backup nor leaks into it."""
+    import_into(archive, SAMPLE)
+    with contextlib.closing(sqlite3.connect(archive.settings.home / "archive.db")) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("DELETE FROM articles")
+        assert archive.backup(tmp_path / "during.db") == 20
+        writer.commit()
+    assert archive.backup(tmp_path / "after.db") == 0
+    assert database_facts(tmp_path / "during.db") == ("ok", "delete", 20)
 
 
 def run(*args: str, env: dict[str, str] | None = None):
