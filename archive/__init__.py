@@ -23,11 +23,13 @@ TEMPLATES = next(
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; ``test_config`` may set ``ARCHIVE_HOME`` and ``ARCHIVE_DATABASE_URL``."""
+    """Build the app; ``test_config`` may set ``ARCHIVE_HOME``, ``ARCHIVE_DATABASE_URL``
+    and ``ALLOWED_HOSTS``, the ``Host`` names it answers to (``None``: any)."""
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.from_mapping(
         ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME"),
         ARCHIVE_DATABASE_URL=os.environ.get("ARCHIVE_DATABASE_URL"),
+        ALLOWED_HOSTS=None,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

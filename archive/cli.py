@@ -7,6 +7,8 @@ import threading
 
 import click
 
+from archive.hosts import allowed_hosts
+
 DEFAULT_THREADS = 4
 
 
@@ -31,14 +33,26 @@ def cli() -> None:
     show_default=True,
     help="With --follow: seconds between catching up.",
 )
-def serve(host: str, port: int, threads: int, follow: bool, interval: float) -> None:
+@click.option(
+    "--allowed-host",
+    "allowed",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this name (repeatable).  On a loopback address only "
+    "localhost, 127.0.0.1 and [::1] are answered otherwise; on any other address, any "
+    "name unless this is given.",
+)
+def serve(
+    host: str, port: int, threads: int, follow: bool, interval: float, allowed: tuple[str, ...]
+) -> None:
     """Run the app with waitress until interrupted."""
     from waitress import serve as waitress_serve
 
     from archive import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app()
+    names = allowed_hosts(host, allowed)
+    app = create_app({"ALLOWED_HOSTS": names})
     if follow:
         # One process serves and follows: the follower is a background thread
         # that writes the index the searches read (they see each commit).
@@ -49,6 +63,8 @@ def serve(host: str, port: int, threads: int, follow: bool, interval: float) -> 
         ).start()
         click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
     click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（Ctrl+C で停止）")
+    if names:
+        click.echo(f"応答する名前: {'、'.join(names)}（ほかは --allowed-host NAME で追加）")
     waitress_serve(app, host=host, port=port, threads=threads)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from archive.hosts import host_name
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage
 from indexer.errors import (
     ArchiveError,
@@ -31,6 +33,9 @@ HTTP_MESSAGES = {
     405: ("この方法では使えません", "このページはその方法（HTTPメソッド）では使えません。"),
 }
 SORT_LABELS = {"relevance": "関連度順", "newest": "新しい順", "oldest": "古い順"}
+# Where the importing machine keeps its files is no visitor's business: the article
+# page shows only the file's name, and the API (unlike ``show --json``) leaves it out.
+PRIVATE_FIELDS = ("source_path",)
 
 
 def archive() -> Archive:
@@ -47,8 +52,34 @@ def search_form() -> dict[str, str]:
     return {name: request.args.get(name, "") for name in FORM_FIELDS}
 
 
+@bp.before_app_request
+def refuse_unknown_hosts():
+    """A 400 for a ``Host`` the app does not answer to (``ALLOWED_HOSTS``; see archive.hosts)."""
+    allowed = current_app.config.get("ALLOWED_HOSTS")
+    header = request.headers.get("Host")
+    # Browsers always send a Host; a request without one is no rebinding attack.
+    if not allowed or header is None:
+        return None
+    name = host_name(header)
+    if name in {host_name(h) for h in allowed}:
+        return None
+    shown = name[:100]
+    return _error(
+        400,
+        "このアドレスでは公開していません",
+        f"このサーバーは「{shown}」という名前では公開していません。"
+        f"この名前で使うには python -m archive serve --allowed-host {shown} で起動してください。",
+    )
+
+
 def _filled(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+@bp.app_template_filter()
+def file_name(path: str | None) -> str:
+    """The last part of a path, whichever system wrote it."""
+    return re.split(r"[\\/]", path)[-1] if path else ""
 
 
 @bp.app_template_global()
@@ -134,7 +165,10 @@ def api_search():
 
 @bp.get("/api/articles/<int:article_id>")
 def api_article(article_id: int):
-    return jsonify(archive().article(article_id).to_json())
+    record = archive().article(article_id).to_json()
+    for name in PRIVATE_FIELDS:
+        del record[name]
+    return jsonify(record)
 
 
 def _wants_json() -> bool:

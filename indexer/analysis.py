@@ -385,6 +385,11 @@ def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
     ]
 
 
+# The core dictionary's longest entry has 133 characters; a longer "word" is text
+# pasted whole (and over 49,149 bytes Sudachi's lookup raises instead of answering).
+_MAX_ENTRY_CHARS = 200
+
+
 def dictionary_readings(word: str) -> list[str]:
     """Index forms of the dictionary entries spelled exactly ``word``.
 
@@ -392,6 +397,8 @@ def dictionary_readings(word: str) -> list[str]:
     the same characters in a sentence (付け as a noun, 付けた as the verb
     付ける; 嫌わ cut into 嫌 + わ); the dictionary lists every reading.
     """
+    if len(word) > _MAX_ENTRY_CHARS:
+        return []
     readings = []
     for m in sudachi_dictionary().lookup(fold_variants(word)):
         if m.part_of_speech()[0] in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS:

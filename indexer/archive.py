@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
+from indexer.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings
 from indexer.copying import CopyResult, copy_database
 from indexer.duplicates import DuplicatePair, near_duplicates
-from indexer.errors import ArchiveError
+from indexer.errors import ArchiveError, ArticleNotFound, QueryError
 from indexer.exporting import write_jsonl
 from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.highlight import Highlighter, Snippet
@@ -88,6 +89,10 @@ __all__ = [
 # Called with (files done, files in all); first with 0 once the files are known.
 ImportProgress = Callable[[int, int], None]
 
+# Ids are 64-bit integers in every database; a larger number (SQLite would raise
+# OverflowError on it) names no article.
+MAX_ARTICLE_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class ArchiveStats:
@@ -137,6 +142,8 @@ class Archive:
 
     def article(self, article_id: int) -> ArticleRecord:
         """The article with this id; :class:`~indexer.errors.ArticleNotFound` if there is none."""
+        if not 0 < article_id <= MAX_ARTICLE_ID:
+            raise ArticleNotFound(f"ID {article_id} の記事はありません。")
         with self.session() as session:
             return ArticleRecord.of(get_article(session, article_id))
 
@@ -206,6 +213,7 @@ class Archive:
 
     def delete(self, ids: list[int]) -> list[int]:
         """Remove these articles from the database, then from the index; the ids found."""
+        ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
         with self.session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:
@@ -271,6 +279,52 @@ class Archive:
     ) -> CopyResult:
         """Copy the articles and the change log to another database, ids kept (see copying)."""
         return copy_database(self.engine, database_url, force, on_progress)
+
+    # Backups (SQLite only; other databases have their own tools)
+
+    @staticmethod
+    def require_backups(settings: Settings | None = None, action: str = "バックアップ") -> None:
+        """Refuse, with the tools to use instead, an archive whose database is not SQLite.
+
+        Asked before an :class:`Archive` is opened, so a database that cannot be
+        reached still gets the advice rather than a connection error.
+        """
+        sqlite_path((settings or Settings.from_env()).database_url, action)
+
+    def backup(self, destination: Path) -> int:
+        """Copy the database to the file ``destination``, consistent even while imports
+        run; how many articles the copy holds."""
+        database = sqlite_path(self.settings.database_url, "バックアップ")
+        return backup_sqlite(self.engine, database, destination)
+
+    def restore(
+        self, source: Path, *, force: bool = False, on_progress: ImportProgress | None = None
+    ) -> int:
+        """Replace the articles with those of the backup ``source``, then rebuild the index.
+
+        An archive that holds articles is replaced only with ``force``.
+        ``on_progress`` is told (articles indexed, articles in all) as the index is built.
+        """
+        sqlite_path(self.settings.database_url, "バックアップから復元")
+        backup_article_count(source)  # a bad file is refused before anything is touched
+        if not force and (present := self.article_count()):
+            raise ArchiveError(
+                f"{self.settings.home} にはもう{present}件の記事があります。置き換えるなら"
+                f" --force を付けてください: python -m indexer restore --force {source}"
+            )
+        total = restore_sqlite(source, self.engine)
+        done = 0
+
+        def indexed(count: int) -> None:
+            nonlocal done
+            done += count
+            if on_progress is not None:
+                on_progress(done, total)
+
+        if on_progress is not None:
+            on_progress(0, total)
+        self.reindex(indexed)
+        return total
 
     # Whole-archive reports
 
@@ -353,8 +407,20 @@ def migration_history() -> list[Revision]:
     return schema.history()
 
 
+# A date is written in a few characters; longer text in a date field is a mistake, or an
+# attempt to make the server read megabytes of it.
+MAX_DATE_CHARS = 100
+
+
 def _day(value: str | date | None) -> date | None:
-    return value if isinstance(value, date) or value is None else parse_day(value)
+    if value is None or isinstance(value, date):
+        return value
+    if len(value) > MAX_DATE_CHARS:
+        raise QueryError(
+            f"日付が長すぎます（{len(value):,}文字、{MAX_DATE_CHARS}文字まで）。"
+            "2025-01-20 のように入れてください。"
+        )
+    return parse_day(value)
 
 
 def _aware(value: datetime | None) -> datetime | None:

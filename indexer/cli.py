@@ -254,6 +254,48 @@ def _print_follow(result: FollowResult) -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def backup(file: Path) -> None:
+    """Copy the database to FILE (one SQLite file), consistent even while imports run.
+
+    Restore it, here or on another machine, with: python -m indexer restore FILE
+    """
+    Archive.require_backups()
+    count = open_archive().backup(file)
+    click.echo(
+        f"{count}件の記事を {file} にバックアップしました（戻すには python -m indexer restore {file}）"
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the articles already in ARCHIVE_HOME.")
+@reports_errors
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup made by `backup` into ARCHIVE_HOME and rebuild the index.
+
+    An archive that already holds articles is replaced only with --force.
+    """
+    Archive.require_backups(action="バックアップから復元")
+    with contextlib.ExitStack() as stack:
+        bar = None
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(
+                    click.progressbar(
+                        length=total, label="索引作成中", file=sys.stderr, show_pos=True
+                    )
+                )
+            bar.update(done - bar.pos)
+
+        count = open_archive().restore(file, force=force, on_progress=on_progress)
+    click.echo(f"{file} から{count}件の記事を戻し、索引を作り直しました")
+
+
+@cli.command()
 @click.argument("words", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--limit", default=10, show_default=True, help="Results per page (1–100).")

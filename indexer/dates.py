@@ -66,8 +66,10 @@ _WEEKDAY = (
     r"(?:\s*\(\s*(?:[月火水木金土日](?:曜日?)?(?:\s*[・,、]\s*[祝休祭]日?)?"
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?)\s*\))?"
 )
+# No two ``\s*`` may meet (a time's lead-in, then 午前/午後's spacing): a run of spaces
+# they could split between them costs time in the square of its length.
 _CLOCK = (
-    r"(?P<ampm>午前|午後)?\s*(?P<hour>\d{1,2})"
+    r"(?:(?P<ampm>午前|午後)\s*)?(?P<hour>\d{1,2})"
     r"(?::(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d+))?)?"
     r"|\s*時(?!間)(?:\s*(?P<kminute>\d{1,2})(?:\s*分(?:\s*(?P<ksecond>\d{1,2})\s*秒)?)?|(?P<half>半))?)"
     r"(?!\d)"
@@ -79,8 +81,8 @@ _ISO_ZONE = (
     r"(?:(?P<ziso>Z|[+-]\d{2}(?::?\d{2})?)(?![\dA-Za-z:])"
     r"|\s*(?P<zname>JST|UTC|GMT|UT)(?![A-Za-z])|\s+(?P<zspaced>[+-]\d{2}:?\d{2})(?![\d:]))?"
 )
-_TIME = rf"(?:(?:T|\s*){_CLOCK}{_SPACED_ZONE})?"
-_ISO_TIME = rf"(?:(?:T|\s*){_CLOCK}{_ISO_ZONE})?"
+_TIME = rf"(?:(?:T\s*|\s*){_CLOCK}{_SPACED_ZONE})?"
+_ISO_TIME = rf"(?:(?:T\s*|\s*){_CLOCK}{_ISO_ZONE})?"
 _KANJI_MONTH_DAY = (
     rf"(?:(?P<month>\d{{1,2}})\s*月(?:\s*(?P<day>\d{{1,2}})\s*日{_WEEKDAY}{_TIME})?)?"
 )

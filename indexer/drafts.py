@@ -56,11 +56,26 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first half of a surrogate pair standing alone in ``text``: a code no text can store.
+
+    JSON spells one as ``"\\ud800"``, and codecs such as UTF-7 decode to one.
+    """
+    found = _LONE_SURROGATE.search(text)
+    return found.group() if found else None
+
+
 def site_of(url: str | None) -> str | None:
-    """The host of ``url`` without a leading ``www.``, lower case."""
+    """The host of ``url`` without a leading ``www.``, lower case; ``None`` if it has none."""
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # "http://[oops": no host can be read from it
+        return None
     if host.startswith("www."):
         host = host[4:]
     return host or None

@@ -127,6 +127,7 @@ def article_document(article: Article) -> dict[str, Any]:
         "category": article.category or "",
         "tags": ",".join(article.tags or []),
         "published": published.isoformat() if published else None,
+        # Signed seconds (a column, not terms): dates before 1970 keep their order.
         "time_key": int(published.timestamp()) if published else 0,
         "undated": 0 if published else 1,
         "article": article.id,

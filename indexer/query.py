@@ -23,6 +23,12 @@ from dataclasses import dataclass
 from indexer.errors import QueryError
 
 FILTER_FIELDS = ("site", "category", "tag")
+# What one query may ask for.  Searching, marking and "did you mean" cost grows
+# with the words (Whoosh's matchers with the square of the clauses): a query
+# of thousands of words, or megabytes of text in a URL, could hold a server
+# for minutes.  Repeated words count once.
+MAX_QUERY_CHARS = 1000
+MAX_QUERY_WORDS = 32
 
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
 _OR_WORDS = {"OR", "|", "｜"}
@@ -152,6 +158,10 @@ def parse_query(text: str) -> ParsedQuery:
     """Parse what the user typed; a :class:`QueryError` explains what cannot be searched."""
     if not text or not text.strip():
         raise QueryError("検索語を入力してください。")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"検索語が長すぎます（{len(text):,}文字）。{MAX_QUERY_CHARS:,}文字までにしてください。"
+        )
     clauses: list[Clause] = []
     filters: list[Filter] = []
     join_next = False
@@ -178,7 +188,23 @@ def parse_query(text: str) -> ParsedQuery:
                 "除外する語（-語）だけでは検索できません。探したい語も入れてください。"
             )
         raise QueryError("検索語を入力してください。")
-    return ParsedQuery(tuple(clauses), tuple(filters))
+    return _limited(_without_repeats(ParsedQuery(tuple(clauses), tuple(filters))))
+
+
+def _without_repeats(query: ParsedQuery) -> ParsedQuery:
+    """``query`` with each clause, alternative and filter once (空港 空港 asks for 空港)."""
+    clauses = (Clause(tuple(dict.fromkeys(c.alternatives)), c.negated) for c in query.clauses)
+    return ParsedQuery(tuple(dict.fromkeys(clauses)), tuple(dict.fromkeys(query.filters)))
+
+
+def _limited(query: ParsedQuery) -> ParsedQuery:
+    words = {word for clause in query.clauses for word in clause.alternatives}
+    count = len(words) + len(query.filters)
+    if count > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"検索語が多すぎます（{count}語）。{MAX_QUERY_WORDS}語までにしてください。"
+        )
+    return query
 
 
 def _quoted(text: str) -> str:

@@ -76,10 +76,14 @@ def did_you_mean(
     are kept as typed, so the suggestion searches what the user asked for.
     """
     replacements: dict[Word, Word | None] = {}
+    # Each candidate search walks up to _MAX_CANDIDATES index terms: once per word.
+    mended_texts: dict[str, str | None] = {}
     for word in words:
         if word.negated or not word.plain or not word.units:
             continue
-        mended = _mended(reader, word)
+        if word.word.text not in mended_texts:
+            mended_texts[word.word.text] = _mended(reader, word)
+        mended = mended_texts[word.word.text]
         if mended != word.word.text:
             replacements[word.word] = None if mended is None else Word(mended)
     if not replacements:

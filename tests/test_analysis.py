@@ -6,7 +6,14 @@ import pickle
 
 import pytest
 
-from indexer.analysis import analyze, character_bigrams, gram_runs, morph_analyzer, query_units
+from indexer.analysis import (
+    analyze,
+    character_bigrams,
+    dictionary_readings,
+    gram_runs,
+    morph_analyzer,
+    query_units,
+)
 from indexer.archive import Archive
 
 from .conftest import import_into, write_jsonl
@@ -67,6 +74,15 @@ def test_text_longer_than_sudachi_accepts_is_analyzed_whole():
     assert last.start == len(text) - len("完成した。")
     positions = [t.position for t in tokens]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    ("word", "readings"),
+    [("付け", ["付ける", "付く", "付け"]), ("嫌わ", ["嫌う"]), ("あ" * 20_000, [])],
+    ids=["付け", "嫌わ", "60,000 bytes"],
+)
+def test_a_word_is_looked_up_in_the_dictionary_only_if_an_entry_could_be_that_long(word, readings):
+    assert dictionary_readings(word) == readings
 
 
 def test_analyzer_survives_pickling_as_whoosh_stores_it():

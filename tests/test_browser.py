@@ -285,3 +285,19 @@ def test_did_you_mean_and_related_articles(page: Page) -> None:
     with page.expect_navigation():
         related.first.click()
     expect(page.locator("article h1")).to_have_text(title)
+
+
+@pytest.mark.parametrize(("host", "status"), [("localhost", 200), ("rebind.attacker.example", 400)])
+def test_the_server_answers_only_its_own_names(server_url: str, host: str, status: int) -> None:
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) reads nothing."""
+    port = urlsplit(server_url).port
+    request = urllib.request.Request(
+        server_url + "/?q=" + quote("空港"), headers={"Host": f"{host}:{port}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answered, html = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        answered, html = error.code, error.read().decode()
+    assert answered == status
+    assert ("関西国際" in html) == (status == 200)

@@ -115,11 +115,13 @@ def test_stats(home):
     [
         (["search", "の"], "検索できる語がありません"),
         (["search", "--sort", "newest", "--from", "yesterday", "空港"], "日付を読み取れません"),
+        (["search", "--to", "2025-01-20" + " " * 200 + "x", "空港"], "日付が長すぎます"),
         (["show", "999"], "ID 999 の記事はありません"),
+        (["show", "99999999999999999999"], "ID 99999999999999999999 の記事はありません"),
+        (["delete", "99999999999999999999"], "見つからないID: 99999999999999999999"),
     ],
 )
-def test_errors_are_messages_not_tracebacks(home, args, message):
-    run("import", str(SAMPLE))
+def test_errors_are_messages_not_tracebacks(sample_archive, args, message):
     result = run(*args, ok=False)
     assert result.exit_code == 1
     assert message in result.output

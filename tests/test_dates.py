@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -107,3 +108,32 @@ def test_every_date_read_is_time_zone_aware(text: str) -> None:
     assert value is not None
     assert value.tzinfo is not None
     assert value.utcoffset() is not None
+
+
+# Text that makes a backtracking pattern try every way to split a run of spaces;
+# each is read in time proportional to its length (100,000 spaces: milliseconds).
+SPACES = " " * 100_000
+PATHOLOGICAL = [
+    f"2025-01-20{SPACES}x",
+    f"2025/01/20{SPACES}x",
+    f"2025-01-20T{SPACES}x",
+    f"2025-01-20 午後{SPACES}x",
+    f"2025-01-20 9{SPACES}x",
+    f"2025-01-20 9:30{SPACES}x",
+    f"2025-01-20({SPACES}x",
+    f"2025-01-20(月{SPACES}x",
+    f"2025年{SPACES}1{SPACES}月{SPACES}20{SPACES}日{SPACES}x",
+    f"2025年1月20日 14時{SPACES}5{SPACES}分{SPACES}x",
+    f"令和{SPACES}7{SPACES}年{SPACES}x",
+    f"R7.1.20{SPACES}x",
+    f"Mon,{SPACES}20{SPACES}Jan{SPACES}2025{SPACES}10:00{SPACES}x",
+    "2025-01-20" + "\u3000" * 100_000 + "x",
+    "2025-01-20 " * 10_000,
+]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda text: " ".join(text.split())[:40])
+def test_a_long_run_of_spaces_is_read_in_linear_time(text: str) -> None:
+    started = time.perf_counter()
+    parse_date(text)
+    assert time.perf_counter() - started < 1.0

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indexer.errors import QueryError
 from indexer.query import Clause, Filter, ParsedQuery, Word, format_query, parse_query
 
 
@@ -35,7 +36,8 @@ _WORD_TEXT = st.text(st.sampled_from('空港台風京都 ab「」"“-:OR'), min
 
 @st.composite
 def parsed_queries(draw) -> ParsedQuery:
-    """Queries as the parser makes them: words (some quoted or title:), OR, -, filters."""
+    """Queries as the parser makes them: words (some quoted or title:), OR, -, filters,
+    each clause, alternative and filter once."""
     clauses = []
     for _ in range(draw(st.integers(1, 4))):
         negated = bool(clauses) and draw(st.booleans())
@@ -48,11 +50,17 @@ def parsed_queries(draw) -> ParsedQuery:
             if not text or (not phrase and text in ("OR",)):
                 text = "語"
             words.append(Word(text, draw(st.sampled_from([None, "title"])), phrase))
-        clauses.append(Clause(tuple(words), negated))
+        clause = Clause(tuple(dict.fromkeys(words)), negated)
+        if clause not in clauses:
+            clauses.append(clause)
     filters = tuple(
-        Filter(field, value, draw(st.booleans()))
-        for field, value in draw(
-            st.lists(st.tuples(st.sampled_from(["site", "tag"]), st.sampled_from(["a.jp", "ai"])))
+        dict.fromkeys(
+            Filter(field, value, draw(st.booleans()))
+            for field, value in draw(
+                st.lists(
+                    st.tuples(st.sampled_from(["site", "tag"]), st.sampled_from(["a.jp", "ai"]))
+                )
+            )
         )
     )
     return ParsedQuery(tuple(clauses), filters)
@@ -67,3 +75,34 @@ def test_replacing_words_keeps_everything_else():
     parsed = parse_query('関西国祭空港 OR 成田 "出国 手続き" -羽田 site:ldnews.example')
     mended = parsed.replace_words({Word("関西国祭空港"): Word("関西国際空港"), Word("成田"): None})
     assert format_query(mended) == '関西国際空港 "出国 手続き" -羽田 site:ldnews.example'
+
+
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [
+        ("空港 空港 空港", "空港"),
+        ("京都 OR 京都 OR 奈良", "京都 OR 奈良"),
+        ("空港 -成田 -成田 site:a.jp site:a.jp", "空港 -成田 site:a.jp"),
+        ("ほげ " * 333, "ほげ"),
+        (" ".join(f"語{i}" for i in range(32)), " ".join(f"語{i}" for i in range(32))),
+    ],
+    ids=["word", "alternative", "exclusion and filter", "333 times", "32 words"],
+)
+def test_a_repeated_word_is_asked_for_once(text, printed):
+    assert format_query(parse_query(text)) == printed
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("空" * 1001, "検索語が長すぎます（1,001文字）。1,000文字までにしてください。"),
+        ("あ" * 20_000, "検索語が長すぎます（20,000文字）"),
+        (" ".join(f"語{i}" for i in range(33)), "検索語が多すぎます（33語）。32語まで"),
+        (" ".join(f"語{i}" for i in range(30)) + " site:a.jp tag:x tag:y", "多すぎます（33語）"),
+    ],
+    ids=["1,001 characters", "20,000 characters", "33 words", "30 words and 3 filters"],
+)
+def test_a_query_past_the_limits_is_refused_with_a_message(text, message):
+    with pytest.raises(QueryError) as error:
+        parse_query(text)
+    assert message in str(error.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import pytest
@@ -20,6 +21,9 @@ from .conftest import (
     read_one,
     write_jsonl,
 )
+
+# A run of spaces long enough that a pattern splitting it two ways would take minutes.
+SPACES = " " * 100_000
 
 
 class TestPlainTextPage:
@@ -72,6 +76,31 @@ class TestPlainTextPage:
         [error] = read_errors(path)
         assert str(path) in str(error)
         assert "記事の本文がありません" in error.reason
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            f"[広告{SPACES}x",
+            f"名前({SPACES}x",
+            f"名前(SCMP{SPACES}x",
+            f"a{' ' * 50}({SPACES}x",
+            f"名前(SCMP{SPACES}{SPACES}、ロイター{SPACES}による){SPACES}x",
+        ],
+        ids=lambda line: " ".join(line.split())[:30],
+    )
+    def test_a_line_of_spaces_is_read_in_linear_time(self, tmp_path, line):
+        path = tmp_path / "spaces.txt"
+        path.write_text(f"記事の本文です。\n{line}\n", encoding="utf-8")
+        started = time.perf_counter()
+        article = read_one(path)
+        assert time.perf_counter() - started < 1.0
+        assert article.title == "記事の本文です"
+
+    def test_a_credit_with_spaced_out_sources(self, tmp_path):
+        path = tmp_path / "credit.txt"
+        path.write_text("記事の本文です。\n名前 ( SCMP 、 ロイター  による )\n", encoding="utf-8")
+        article = read_one(path)
+        assert (article.author, article.credit_sources) == ("名前", ("SCMP", "ロイター"))
 
 
 class TestLivedoor:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
 
+from archive import create_app
+from archive.hosts import allowed_hosts
 from indexer.cli import cli
 
-from .conftest import BACKENDS, import_into, make_archive, write_jsonl
+from .conftest import BACKENDS, SAMPLE, import_into, make_archive, write_jsonl
 
 
 @pytest.fixture(params=BACKENDS)
@@ -79,6 +82,8 @@ def test_article_page_has_metadata_and_marked_body(client, sample_archive):
     assert "<mark>京都</mark>" in html
     assert 'href="https://kinki-times.example/kyoto-koyo-kankou-post118204.html"' in html
     assert "KNA" in html
+    assert "<dd>kyoto-koyo.txt（text）</dd>" in html
+    assert str(SAMPLE) not in html
 
 
 def test_json_api_matches_the_cli(client):
@@ -91,7 +96,9 @@ def test_json_api_matches_the_cli(client):
     article_id = api["hits"][0]["id"]
     record = client.get(f"/api/articles/{article_id}").get_json()
     shown = json.loads(CliRunner().invoke(cli, ["show", "--json", str(article_id)]).output)
-    assert record == shown
+    assert shown["source_path"].startswith(str(SAMPLE))
+    # Where the importing machine keeps its files is for the command line only.
+    assert record == {k: v for k, v in shown.items() if k != "source_path"}
 
 
 @pytest.mark.parametrize(
@@ -100,7 +107,10 @@ def test_json_api_matches_the_cli(client):
         ("/?q=の", 400, "検索できる語がありません"),
         ("/?q=空港&page=abc", 400, "page は整数で"),
         ("/?q=空港&sort=random", 400, "並べ替え"),
+        (f"/?q=空港&from=2025-01-20{'+' * 200}x", 400, "日付が長すぎます"),
         ("/articles/99999", 404, "記事が見つかりません"),
+        ("/articles/99999999999999999999", 404, "記事が見つかりません"),
+        ("/articles/0", 404, "記事が見つかりません"),
         ("/articles/abc", 404, "ページが見つかりません"),
         ("/no/such/page", 404, "ページが見つかりません"),
     ],
@@ -118,7 +128,9 @@ def test_errors_are_pages_with_the_right_status(client, path, status, text):
     [
         ("/api/search?q=", 400),
         ("/api/search?q=の", 400),
+        (f"/api/search?q=空港&to=2025-01-20{'+' * 200}x", 400),
         ("/api/articles/99999", 404),
+        ("/api/articles/99999999999999999999", 404),
         ("/api/nothing", 404),
     ],
 )
@@ -234,3 +246,99 @@ def test_the_way_back_from_an_article_keeps_the_whole_search(client, sample_arch
         "sort": ["oldest"],
         "limit": ["3"],
     }
+
+
+# One unspaced word of 60,000 UTF-8 bytes: more than Sudachi takes in one piece.
+LONG_WORD = "あ" * 20_000
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("空港" * 501, "検索語が長すぎます（1,002文字）。1,000文字まで"),
+        (LONG_WORD, "検索語が長すぎます（20,000文字）"),
+        (" ".join(f"語{i}" for i in range(40)), "検索語が多すぎます（40語）。32語まで"),
+    ],
+    ids=["1,002 characters", "60,000 bytes unspaced", "40 words"],
+)
+def test_a_query_past_the_limits_is_a_400_page_or_json_error(client, query, message):
+    page = client.get("/", query_string={"q": query})
+    assert page.status_code == 400
+    assert message in page_text(page)
+    assert 'name="q"' in page_text(page)
+    api = client.get("/api/search", query_string={"q": query})
+    assert api.status_code == 400
+    assert message in api.get_json()["error"]
+
+
+def test_an_article_opened_with_a_query_past_the_limits_is_shown_unmarked(client, sample_archive):
+    article_id = sample_archive.search("京都").hits[0].id
+    response = client.get(f"/articles/{article_id}", query_string={"q": LONG_WORD})
+    assert response.status_code == 200
+    assert "<h1>京都の寺院で紅葉が見頃を迎え" in page_text(response)
+    assert "<mark>" not in page_text(response)
+
+
+def test_a_word_repeated_hundreds_of_times_is_searched_once(client):
+    client.get("/api/search", query_string={"q": "空港"})  # the synonym map is loaded
+    started = time.perf_counter()
+    response = client.get("/api/search", query_string={"q": "ほげら " * 250})
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 200
+    assert [term["text"] for term in response.get_json()["terms"]] == ["ほげら"]
+
+
+LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "status"),
+    [
+        (None, "rebind.attacker.example", 200),
+        (LOOPBACK, "localhost:8000", 200),
+        (LOOPBACK, "127.0.0.1:5000", 200),
+        (LOOPBACK, "[::1]:8000", 200),
+        (LOOPBACK, "LocalHost", 200),
+        (LOOPBACK, "rebind.attacker.example", 400),
+        (LOOPBACK, "rebind.attacker.example:8000", 400),
+        (LOOPBACK, "127.0.0.1.attacker.example", 400),
+        (LOOPBACK, "localhost.attacker.example:8000", 400),
+        ([*LOOPBACK, "archive.example"], "archive.example:8080", 200),
+        ([*LOOPBACK, "archive.example"], "attacker.example", 400),
+    ],
+)
+def test_only_the_allowed_host_names_are_answered(sample_home, allowed, host, status):
+    app = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home), "ALLOWED_HOSTS": allowed})
+    client = app.test_client()
+    page = client.get("/", query_string={"q": "空港"}, base_url=f"http://{host}")
+    assert page.status_code == status
+    api = client.get("/api/search", query_string={"q": "空港"}, base_url=f"http://{host}")
+    assert api.status_code == status
+    if status == 400:
+        assert "attacker.example で起動してください" in page_text(page)
+        assert "関西国際" not in page_text(page)
+        assert "--allowed-host" in api.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("address", "extra", "allowed"),
+    [
+        ("127.0.0.1", (), LOOPBACK),
+        ("localhost", (), LOOPBACK),
+        ("::1", (), LOOPBACK),
+        ("127.0.0.2", ("Archive.Example:8000",), [*LOOPBACK, "archive.example"]),
+        ("0.0.0.0", (), None),
+        ("192.168.1.5", (), None),
+        ("0.0.0.0", ("archive.example", "::1"), [*LOOPBACK, "archive.example"]),
+    ],
+)
+def test_serve_answers_loopback_names_only_on_a_loopback_address(address, extra, allowed):
+    assert allowed_hosts(address, extra) == allowed
+
+
+@pytest.mark.parametrize(
+    "dates", [{"from": "1960-01-01"}, {"to": "1969-12-31"}, {"from": "1970-01-01"}]
+)
+def test_a_date_before_1970_is_searched_not_a_server_error(client, dates):
+    response = client.get("/api/search", query_string={"q": "空港", **dates})
+    assert response.status_code == 200

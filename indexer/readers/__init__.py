@@ -8,7 +8,7 @@ text file is a saved news page.
 
 from __future__ import annotations
 
-import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +16,8 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import html, jsonl, livedoor, plaintext
 from indexer.readers.decoding import decode
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("auto", plaintext.FORMAT, livedoor.FORMAT, jsonl.FORMAT, html.FORMAT)
 
@@ -73,13 +75,16 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
             # Decoded by the reader, which heeds the charset the page declares.
             yield html.read_bytes(data, name)
             return
-        text = decode(data, name)
         if is_jsonl:
-            yield from jsonl.read_lines(io.StringIO(text), name)
+            yield from jsonl.read_bytes(data, name)
             return
+        text = decode(data, name)
         if fmt == "auto":
             fmt = detect_format(path, text)
         reader = livedoor if fmt == livedoor.FORMAT else plaintext
         yield reader.read_text(text, name)
     except ReadError as exc:
         yield exc
+    except Exception as exc:  # a reader's (or a parser's) bug costs this file, not the import
+        log.exception("%s: unexpected error while reading", name)
+        yield ReadError(name, f"読み取れませんでした（予期しないエラー: {exc.__class__.__name__}）")

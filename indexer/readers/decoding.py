@@ -7,6 +7,7 @@ import re
 
 import charset_normalizer
 
+from indexer.drafts import lone_surrogate
 from indexer.errors import ReadError
 
 # The encodings Japanese archives really arrive in, in the order to try them.
@@ -33,7 +34,8 @@ def decode(data: bytes, path: str) -> str:
 # generously: saved pages often carry long <head>s of scripts before it).
 _SNIFF_BYTES = 8192
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
+# (?:["']\s*)? rather than ["']?\s*: two \s* in a row would split a run of spaces every way.
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*(?:[\"']\s*)?([A-Za-z0-9._:-]+)", re.I)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 # What Japanese pages declare, and the codecs that really read them: pages
@@ -109,7 +111,10 @@ def decode_declared(data: bytes, path: str) -> str:
         return decode(data, path)
     for codec in _codecs_for(charset):
         try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):  # LookupError: rot13, base64 are not for text
             continue
+        # UTF-7 and unicode_escape can make half a surrogate pair, which no text may hold.
+        if not lone_surrogate(text):
+            return text
     return decode(data, path)

@@ -119,7 +119,11 @@ def _clean(value: Any) -> str | None:
 
 
 def _is_url(value: str) -> bool:
-    return urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).hostname)
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[oops"
+        return False
 
 
 def _keywords(value: Any) -> tuple[str, ...]:
@@ -141,9 +145,12 @@ def _json_ld_documents(tree: lxml.html.HtmlElement) -> Iterator[Any]:
         if not kind.startswith("application/ld+json") or not script.text:
             continue
         try:
-            yield json.loads(script.text)
-        except ValueError:
-            continue  # a broken block costs that block, not the page
+            document = json.loads(script.text)
+            # Half a surrogate pair ("\ud800") parses, but no text holding it can be stored.
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):
+            continue  # a broken block (or one nested past reason) costs that block, not the page
+        yield document
 
 
 def _nodes(documents: list[Any]) -> Iterator[dict[str, Any]]:
@@ -170,15 +177,22 @@ def _is_article(node: dict[str, Any]) -> bool:
 
 def _names(value: Any, ids: dict[str, dict[str, Any]]) -> list[str]:
     """The names in an ``author``/``publisher`` value: a string, an object, a reference, a list."""
-    if isinstance(value, list):
-        return [name for item in value for name in _names(item, ids)]
-    if isinstance(value, dict):
-        if "name" not in value and isinstance(value.get("@id"), str):
-            value = ids.get(value["@id"], value)
-        name = _clean(value.get("name"))
-        return [name] if name else []
-    name = _clean(value)
-    return [name] if name and not _is_url(name) else []
+    names = []
+    # A loop, not recursion: lists may nest as deep as JSON allows.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+            continue
+        if isinstance(item, dict):
+            if "name" not in item and isinstance(item.get("@id"), str):
+                item = ids.get(item["@id"], item)
+            if name := _clean(item.get("name")):
+                names.append(name)
+        elif (name := _clean(item)) and not _is_url(name):
+            names.append(name)
+    return names
 
 
 def _json_ld_url(node: dict[str, Any]) -> str | None:
@@ -242,7 +256,10 @@ def _absolute(url: str | None, *bases: str | None) -> str | None:
         return url
     for base in bases:
         if base and _is_url(base):
-            joined = urljoin(base, url)
+            try:
+                joined = urljoin(base, url)
+            except ValueError:  # "//[oops"
+                return None
             return joined if _is_url(joined) else None
     return None
 

@@ -24,15 +24,17 @@ from indexer.errors import ReadError
 FORMAT = "text"
 
 _AGENCY = re.compile(r"^[(（]\s*([A-Za-zＡ-Ｚａ-ｚ]{2,12})\s*[)）]\s*")
-_AD_MARKER = re.compile(r"[\[［]\s*広告\s*[0-9０-９]*\s*[\]］]")
+_AD_MARKER = re.compile(r"[\[［]\s*広告\s*(?:[0-9０-９]+\s*)?[\]］]")
 _COMMENTS = re.compile(r"^コメント\s*[(（]\s*[0-9０-９]+\s*[)）]$")
 _SOURCE = re.compile(r"^(?:出典|ソース|引用元)\s*[:：]\s*(https?://\S+)$")
 _IMAGE_CAPTION = re.compile(r"[(（]\s*(?:イメージ)?(?:画像|写真)\s*[:：][^()（）]*[)）]$")
 _PHOTO_CREDIT = re.compile(r"写真\s*[:：]")
+# No pattern here lets two \s* (or a lazy run and a \s*) meet over the same spaces:
+# a line of hostile text could then cost time in the square of its length.
 _CREDIT = re.compile(
-    r"^(?P<name>[^()（）:：。、]{1,40}?)\s*[(（](?P<sources>[^()（）]+?)\s*による\s*[)）]$"
+    r"^(?P<name>[^()（）:：。、]{1,40}?)\s*[(（](?P<sources>[^()（）]+)による\s*[)）]$"
 )
-_SOURCE_SEPARATOR = re.compile(r"\s*[、,，/／・]\s*")
+_SOURCE_SEPARATOR = re.compile(r"[、,，/／・]")
 _SENTENCE = re.compile(r"^(.+?[。！？!?])")
 
 
@@ -61,7 +63,8 @@ def read_text(text: str, path: str) -> ArticleDraft:
             continue
         if match := _CREDIT.match(line):
             credit = match.group("name").strip()
-            sources = tuple(s for s in _SOURCE_SEPARATOR.split(match.group("sources")) if s)
+            parts = _SOURCE_SEPARATOR.split(match.group("sources"))
+            sources = tuple(s.strip() for s in parts if s.strip())
             continue
         if not paragraphs and (match := _AGENCY.match(line)):
             agency = match.group(1).upper()
