@@ -29,7 +29,7 @@ from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
 from indexer.models import Article
 from indexer.readers import read_file
-from indexer.store import Outcome, Saved, is_transient, save_article
+from indexer.store import Outcome, Saved, is_transient, save_article, writer_session
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _store_file(engine: Engine, path: Path, fmt: str) -> tuple[list[Saved], list
         stored: list[Saved] = []
         failed: list[ReadError] = []
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
+            with writer_session(engine, expire_on_commit=False) as session, session.begin():
                 for item in read_file(path, fmt):
                     if isinstance(item, ReadError):
                         failed.append(item)

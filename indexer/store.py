@@ -62,6 +62,7 @@ def make_engine(url: str, prepare: bool = True) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     if prepare:
         try:
             schema.prepare(engine, auto_upgrade=engine.dialect.name == "sqlite")
@@ -81,12 +82,16 @@ def snapshot_session(engine: Engine) -> Session:
     if engine.dialect.name == "postgresql":
         return Session(engine.execution_options(isolation_level="REPEATABLE READ"))
     session = Session(engine)
-    if engine.dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN")
+    session.connection()  # BEGIN now (on SQLite a WAL read snapshot), not at the first read
     return session
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Python 3.11's sqlite3 begins transactions itself, only before writes, and
+    # lets a SAVEPOINT outside a transaction commit on release: an article stored
+    # in its savepoint stayed stored even when its file's transaction rolled back.
+    # SQLAlchemy begins instead (_sqlite_begin), before the first statement.
+    dbapi_connection.isolation_level = None
     # WAL lets the web app read while an import writes; the busy timeout makes
     # a second writer wait instead of failing at once.
     cursor = dbapi_connection.cursor()
@@ -96,6 +101,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # A writer takes SQLite's write lock at BEGIN (IMMEDIATE), not at its first
+    # write after reading, where a second writer could only fail ("database is
+    # locked") instead of waiting its turn.
+    immediate = connection.get_execution_options().get("sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer_session(engine: Engine, **options: Any) -> Session:
+    """A session for a transaction that writes: on SQLite it holds the write lock from its start."""
+    return Session(engine.execution_options(sqlite_immediate=True), **options)
 
 
 def is_transient(exc: SQLAlchemyError) -> bool:

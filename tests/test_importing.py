@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from indexer.models import Article
@@ -124,3 +125,17 @@ def test_symlink_loop_is_reported_not_followed_forever(archive, tmp_path):
     summary = import_into(archive, folder)
     assert summary.added == 1
     assert any("シンボリックリンクが循環" in str(e) for e in summary.failed)
+
+
+def test_a_file_whose_transaction_fails_stores_none_of_its_articles(archive):
+    """Each article has a savepoint; on SQLite a savepoint once committed on its own."""
+    from sqlalchemy.orm import Session
+
+    from indexer.drafts import ArticleDraft
+    from indexer.importing import _store
+
+    before = len(stored(archive))
+    with pytest.raises(RuntimeError), Session(archive.engine) as session, session.begin():
+        _store(session, ArticleDraft(title="途中まで保存", body="この記事は残らない。"))
+        raise RuntimeError("the file fails after its first article")
+    assert len(stored(archive)) == before
