@@ -267,7 +267,7 @@ def plain_bm25(archive: Archive) -> Callable[[str], list[int]]:
             found = evaluator.evaluate(wq.And([unit(u) for u in units]))
             if not len(found):
                 found = evaluator.evaluate(wq.Or([unit(u) for u in units]))
-            top = ranked(found.ids, found.scores)[:10]
+            top = ranked(found.ids, found.scores, snapshot)[:10]
             return [int(snapshot.stored_fields(d)["id"]) for d in top.tolist()]
 
     return search

@@ -314,9 +314,17 @@ class Evaluator:
         return found
 
 
-def ranked(ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """``ids`` by score, highest first; equal scores by document number, as Whoosh orders them."""
-    return ids[np.lexsort((ids, -scores))]
+def ranked(ids: np.ndarray, scores: np.ndarray, snapshot: Snapshot) -> np.ndarray:
+    """``ids`` by score, highest first; equal scores newest first, then by article id.
+
+    Scores are compared to nine decimals, so sums that differ only by rounding
+    tie; the rule does not depend on where documents happen to sit in the index,
+    so a rebuilt index orders ties the same way.
+    """
+    times = snapshot.column("time_key")[ids]
+    undated = snapshot.column("undated")[ids]
+    articles = snapshot.column("article")[ids]
+    return ids[np.lexsort((articles, -times, undated, -np.round(scores, 9)))]
 
 
 def rank_with_bonus(
@@ -330,7 +338,7 @@ def rank_with_bonus(
     first ``needed`` and keep their main-score order behind.  Returns the
     order and a function giving the final score of documents in it.
     """
-    order = ranked(main.ids, main.scores)
+    order = ranked(main.ids, main.scores, evaluator.snapshot)
     if bonus is None or not len(order):
         return order, lambda ids: scores_at(main, ids)
     main_sorted = scores_at(main, order)
@@ -348,7 +356,7 @@ def rank_with_bonus(
         if reach == 0:
             break
         count = min(len(order), count + max(reach, count))
-    top = ranked(chosen, final)
+    top = ranked(chosen, final, evaluator.snapshot)
     rest = order[count:]
     final_of = dict(zip(chosen.tolist(), final.tolist(), strict=True))
 

@@ -34,11 +34,17 @@ SENTENCE_FIELD_BOOSTS = {"title": 0.5, "body": 1.0, "captions": 0.5}
 GRAMS_BOOST = 0.3
 # The units of a word typed together (国際空港) standing together in the article.
 PHRASE_BOOST = 1.5
-# Typed words found in the title in the order they were typed.
-ORDER_BONUS = 3.0
+# Typed words standing near each other in a field, in either order: (field, slop,
+# bonus); about what one more word match is worth.  People type a headline's words
+# in any order (a bonus for the typed order alone pushed the article whose title
+# had them the other way out of the first page).
+NEAR_FIELDS = (("title", 30, 1.0), ("body", 8, 1.0))
+# Typed words found in the title in the order they were typed: only a tie-breaker.
+ORDER_BONUS = 0.1
 ORDER_SLOP = 30
-# A dictionary synonym scores below the word the user typed.
-SYNONYM_BOOST = 0.4
+# A dictionary synonym scores well below the word the user typed, so articles
+# holding every typed word come before those that need a synonym for one.
+SYNONYM_BOOST = 0.1
 # A single character (often an A unit of an unknown name) is too ambiguous to expand.
 MIN_SYNONYM_SOURCE = 2
 # Another dictionary reading of a word typed alone scores just below the reading Sudachi chose.
@@ -110,12 +116,16 @@ def unit_query(
     unit: str, boosts: Mapping[str, float], synonyms: tuple[tuple[str, ...], ...] = ()
 ) -> wq.Query:
     """The unit as a word in any of the fields, or one of its synonyms (scored lower)."""
-    alternatives = [wq.Term(name, unit, boost=boost) for name, boost in boosts.items()]
-    for synonym in synonyms:
-        alternatives.extend(
-            _sequence(name, synonym, boost * SYNONYM_BOOST) for name, boost in boosts.items()
-        )
-    return wq.Or(alternatives)
+    word = wq.Or([wq.Term(name, unit, boost=boost) for name, boost in boosts.items()])
+    if not synonyms:
+        return word
+    alternatives = [word] + [
+        wq.Or([_sequence(name, synonym, boost * SYNONYM_BOOST) for name, boost in boosts.items()])
+        for synonym in synonyms
+    ]
+    # The best of the word and its synonyms counts, never their sum: an article
+    # holding the word gains nothing from also holding a synonym of it.
+    return wq.DisjunctionMax(alternatives)
 
 
 def grams_query(text: str) -> wq.Query | None:
@@ -139,7 +149,10 @@ def word_query(item: AnalyzedWord) -> wq.Query | None:
     alternatives = [match, *reading_queries(item, boosts)]
     if item.word.field is None and (grams := grams_query(item.word.text)) is not None:
         alternatives.append(grams)
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+    if len(alternatives) == 1:
+        return alternatives[0]
+    # Found as a word, as another reading, or only inside a longer word: the best counts.
+    return wq.DisjunctionMax(alternatives)
 
 
 def reading_queries(item: AnalyzedWord, boosts: Mapping[str, float]) -> list[wq.Query]:
@@ -163,19 +176,35 @@ def proximity_query(items: list[AnalyzedWord], boosts: Mapping[str, float]) -> w
 
 
 def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
-    """Optional bonus for a title holding the typed words in the order they were typed."""
+    """Optional bonus for typed words standing near each other (in either order), and
+    a smaller one for a title holding them in the order typed."""
     words = [item.units for item in items if item.plain and item.units]
+    bonuses: list[wq.Query] = []
+    for i, a in enumerate(words):
+        for b in words[i + 1 :]:
+            if a[-1] == b[0] or b[-1] == a[0]:
+                continue
+            for name, slop, score in NEAR_FIELDS:
+                if score > 0:
+                    bonuses.append(
+                        wq.DisjunctionMax(
+                            [
+                                wq.ConstantScoreQuery(
+                                    wq.Phrase(name, [a[-1], b[0]], slop=slop), score=score
+                                ),
+                                wq.ConstantScoreQuery(
+                                    wq.Phrase(name, [b[-1], a[0]], slop=slop), score=score
+                                ),
+                            ]
+                        )
+                    )
     pairs = [(a[-1], b[0]) for a, b in zip(words, words[1:], strict=False) if a[-1] != b[0]]
-    if not pairs:
-        return None
-    return wq.Or(
-        [
-            wq.ConstantScoreQuery(
-                wq.Phrase("title", list(pair), slop=ORDER_SLOP), score=ORDER_BONUS
-            )
-            for pair in pairs
-        ]
+    bonuses.extend(
+        wq.ConstantScoreQuery(wq.Phrase("title", list(pair), slop=ORDER_SLOP), score=ORDER_BONUS)
+        for pair in pairs
+        if ORDER_BONUS > 0
     )
+    return wq.Or(bonuses) if bonuses else None
 
 
 def filter_query(f: Filter) -> wq.Query:

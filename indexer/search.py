@@ -54,8 +54,8 @@ RELATED_TERMS = 12
 RELATED_FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
 # ... taken from its opening: Sudachi over a whole body (up to 10 MB) on every page view costs seconds.
 RELATED_TEXT_CHARS = 5000
-# Titles are short and similar in length: their length says nothing about relevance.
-WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.0)
+# Titles are short and similar in length, so their length counts for half what a body's does.
+WEIGHTING = scoring.BM25F(B=0.75, K1=0.8, title_B=0.5)
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 # Queries typed again (paging, the same topic) skip Sudachi: keep this many understood.

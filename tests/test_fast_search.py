@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.matching.binary import DisjunctionMaxMatcher
 
 from indexer.analysis import morphemes
 from indexer.matching import filter_query
@@ -44,6 +45,23 @@ SAMPLE_QUERIES = [
     "site:kinki-times.example 紅葉",
     "観光 -site:kinki-times.example",
 ]
+
+
+def _dismax_score(self):
+    """Whoosh's DisjunctionMaxMatcher.score, corrected: the best of the branches *on this
+    document*.  Whoosh 2.7.5 takes the max of both branches' current scores even when
+    they stand on different documents, giving a document the other branch's score."""
+    a, b = self.a, self.b
+    if not a.is_active() or (b.is_active() and b.id() < a.id()):
+        return b.score()
+    if not b.is_active() or a.id() < b.id():
+        return a.score()
+    return max(a.score(), b.score())
+
+
+@pytest.fixture(autouse=True)
+def whoosh_dismax_fixed(monkeypatch):
+    monkeypatch.setattr(DisjunctionMaxMatcher, "score", _dismax_score)
 
 
 def reference(archive, text, sort="relevance", date_from=None, date_to=None):

@@ -294,3 +294,25 @@ def test_a_date_filter_before_1970_is_searched(old_and_new, dates, found):
     date_from, date_to = dates
     page = old_and_new.search("鉄道", date_from=date_from, date_to=date_to)
     assert {h.title for h in page.hits} == found
+
+
+def test_equal_scores_go_newest_first_and_stay_so_after_a_rebuild(home, tmp_path):
+    archive = make_archive(home)
+    import_into(
+        archive,
+        write_jsonl(
+            tmp_path / "ties.jsonl",
+            [
+                {"title": "港の話一", "body": "港に船が着いた。", "published_at": "2020-05-01"},
+                {"title": "港の話二", "body": "港に船が来た。"},
+                {"title": "港の話三", "body": "港に船が出た。", "published_at": "2024-05-01"},
+                {"title": "港の話四", "body": "港に船が寄った。", "published_at": "2022-05-01"},
+            ],
+        ),
+    )
+    page = archive.search("港 船")
+    assert len({round(h.score, 6) for h in page.hits}) == 1  # a real tie
+    expected = ["港の話三", "港の話四", "港の話一", "港の話二"]
+    assert [h.title for h in page.hits] == expected
+    archive.reindex()
+    assert [h.title for h in archive.search("港 船").hits] == expected
