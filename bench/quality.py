@@ -158,6 +158,8 @@ def build(home: Path, docs: list[Doc], rebuild: bool) -> tuple[Archive, list[int
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
         started = time.perf_counter()
         archive.import_paths([source])
+        if rebuild:
+            archive.reindex()
         print(f"  built {home.name}: {len(docs)} articles in {time.perf_counter() - started:.0f} s")
     else:
         try:

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 # 2: title, body and captions keep each word's character offsets (highlighting
 # from the index instead of analyzing every hit again); dates are columns only.
-SCHEMA_VERSION = "2"
+# 3: the article id and version as columns (check compares them with the database).
+SCHEMA_VERSION = "3"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # The last change (indexer.changes) the generation has applied, written after each commit.
