@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from indexer import changes
-from indexer.errors import IndexMissing, IndexOutdated
+from indexer.errors import IndexDamaged, IndexMissing, IndexOutdated
 from indexer.index import ChangeBatch, IndexInfo, IndexStore
 from indexer.store import count_articles, get_articles, iter_articles, snapshot_session
 
@@ -67,7 +67,7 @@ def catch_up(
     """Bring the index up to the database's newest change; rebuild it when that is the way."""
     try:
         applied = index_store.applied_seq()
-    except (IndexMissing, IndexOutdated) as exc:
+    except (IndexMissing, IndexOutdated, IndexDamaged) as exc:
         log.info("rebuilding the index: %s", exc.__class__.__name__)
         return _rebuilt(engine, index_store, "索引がないか、別の版で作られていたため")
     with Session(engine) as session:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexer.drafts import ArticleDraft
-from indexer.errors import ArticleRejected, IndexMissing, IndexOutdated, ReadError
+from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
 from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
 from indexer.models import Article
@@ -217,5 +217,5 @@ def import_files(
 def _needs_full_build(index_store: IndexStore) -> bool:
     try:
         return index_store.open().doc_count() == 0
-    except (IndexMissing, IndexOutdated):
+    except (IndexMissing, IndexOutdated, IndexDamaged):
         return True

@@ -39,9 +39,9 @@ from indexer.analysis import (
     morph_analyzer,
     sudachi_version,
 )
-from indexer.errors import ArchiveError, IndexMissing, IndexOutdated
+from indexer.errors import ArchiveError, IndexDamaged, IndexMissing, IndexOutdated
 from indexer.models import Article
-from indexer.segments import Codec
+from indexer.segments import Codec, ParallelWriter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "3"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
+# Held by a rebuild, in the index root, from its new generation to the cleanup after.
+REBUILD_LOCK = "REBUILD"
 # The last change (indexer.changes) the generation has applied, written after each commit.
 APPLIED_FILE = "applied-changes.json"
 # How long an import waits for a rebuild (or another import) to finish writing.
@@ -174,11 +176,16 @@ class IndexStore:
         self.root = root
 
     def current_path(self) -> Path | None:
+        """The generation in use; ``None`` before the first; IndexDamaged if CURRENT is unreadable."""
         try:
             name = (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        return self.root / name if name else None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexDamaged(_damaged_current(f"読めません（{exc}）")) from exc
+        if not name or "/" in name or not name.startswith("gen-"):
+            raise IndexDamaged(_damaged_current(f"使えない内容です（{name[:40]!r}）"))
+        return self.root / name
 
     def open(self) -> Index:
         """The current index, checked to have been built the way this code builds it."""
@@ -287,11 +294,13 @@ class IndexStore:
         """
         while True:
             ix = self.open_or_create() if create else self.open()
-            parallel = batch >= PARALLEL_BATCH
-            options = {"procs": WRITER_PROCS, "multisegment": True} if parallel else {}
-            writer = ix.writer(
-                timeout=WRITE_TIMEOUT_SECONDS, compound=COMPOUND_SEGMENTS, codec=Codec(), **options
-            )
+            options = {"timeout": WRITE_TIMEOUT_SECONDS, "compound": COMPOUND_SEGMENTS}
+            if batch >= PARALLEL_BATCH:
+                writer = ParallelWriter(
+                    ix, procs=WRITER_PROCS, multisegment=True, codec=Codec(), **options
+                )
+            else:
+                writer = ix.writer(codec=Codec(), **options)
             if Path(ix.storage.folder) == self.current_path():
                 return writer
             writer.cancel()
@@ -309,7 +318,28 @@ class IndexStore:
         generation's write lock), so no article imported meanwhile is lost.
         ``applied_seq`` is the last change the articles are known to include.
         """
-        old = self.current_path()
+        self.root.mkdir(parents=True, exist_ok=True)
+        # One rebuild at a time, whether or not an index exists yet: a rebuild
+        # removes the generations it does not keep, which would include another
+        # rebuild's new one.  A second rebuild waits for the first, then runs.
+        rebuilding = FileStorage(str(self.root)).lock(REBUILD_LOCK)
+        rebuilding.acquire(blocking=True)
+        try:
+            return self._rebuild(articles, expected, on_progress, applied_seq)
+        finally:
+            rebuilding.release()
+
+    def _rebuild(
+        self,
+        articles: Iterable[Article],
+        expected: int,
+        on_progress: Callable[[int], None] | None,
+        applied_seq: int | None,
+    ) -> IndexInfo:
+        try:
+            old = self.current_path()
+        except IndexDamaged:
+            old = None  # what a rebuild is for
         lock = FileStorage(str(old)).lock("WRITELOCK") if old and old.exists() else None
         if lock is not None and not lock.acquire(blocking=False):
             raise ArchiveError(
@@ -320,7 +350,8 @@ class IndexStore:
             ix = whoosh_index.open_dir(str(path))
             started = time.perf_counter()
             try:
-                with ix.writer(
+                with ParallelWriter(
+                    ix,
                     procs=WRITER_PROCS,
                     multisegment=True,
                     limitmb=WRITER_MEMORY_MB,
@@ -353,6 +384,7 @@ class IndexStore:
         finally:
             if lock is not None:
                 lock.release()
+        # Generations left by rebuilds that were killed go too.
         self._remove_old_generations(keep={path, old} if old else {path})
         return self.info()
 
@@ -366,9 +398,20 @@ class IndexStore:
         return path
 
     def _switch_to(self, path: Path) -> None:
+        # Written whole, flushed to disk, renamed over the old one, and the rename
+        # itself flushed: after a crash CURRENT names the old generation or the new
+        # one, never nothing.
         temporary = self.root / f"{CURRENT_FILE}.{os.getpid()}.tmp"
-        temporary.write_text(path.name + "\n", encoding="utf-8")
+        with temporary.open("w", encoding="utf-8") as out:
+            out.write(path.name + "\n")
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temporary, self.root / CURRENT_FILE)
+        folder = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
         log.info("index switched to %s", path.name)
 
     def _remove_old_generations(self, keep: set[Path]) -> None:
@@ -376,6 +419,13 @@ class IndexStore:
         for path in self.root.glob("gen-*"):
             if path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _damaged_current(what: str) -> str:
+    return (
+        f"索引の {CURRENT_FILE} ファイルが{what}。"
+        "python -m indexer reindex で索引を作り直してください。"
+    )
 
 
 def _applied_seq(generation: Path) -> int:

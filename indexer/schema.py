@@ -161,6 +161,12 @@ def prepare(engine: Engine, auto_upgrade: bool) -> SchemaStatus:
         found = _status(connection)
         if found.up_to_date:
             return found
+    # Work to do: hold SQLite's write lock from the start and look again, so that two
+    # processes opening a new archive at once take turns instead of one failing.
+    with engine.execution_options(sqlite_immediate=True).begin() as connection:
+        found = _status(connection)
+        if found.up_to_date:
+            return found
         if not found.known:
             raise SchemaMismatch(_too_new(found))
         empty = found.current is None and not found.pre_migration

@@ -13,11 +13,15 @@ byte for byte those Whoosh writes (a test compares them).
 
 from __future__ import annotations
 
+import ctypes
+import signal
+import sys
 from array import array
 from itertools import groupby
 from operator import itemgetter
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, _lenfield
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.numeric import byte_to_length
 
 # Blocks of fewer postings than this are written uncompressed: most terms of a
@@ -94,3 +98,38 @@ def _field_lengths(lengths, fieldname: str) -> list[int | None] | None:
     if column is None:
         return None
     return [byte_to_length(b) if b else None for b in column]
+
+
+# prctl(PR_SET_PDEATHSIG, ...): Linux ends the process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+class _WorkerTask(SubWriterTask):
+    """Whoosh's indexing worker process, ended by the kernel if its parent dies.
+
+    Killed with ``kill -9``, an import or reindex would otherwise leave its
+    workers waiting on their job queue for ever, holding memory.
+    """
+
+    def run(self):
+        if sys.platform.startswith("linux"):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        super().run()
+
+
+class ParallelWriter(MpWriter):
+    """Whoosh's multiprocess writer with workers that do not outlive it."""
+
+    def _new_task(self):
+        task = _WorkerTask(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
