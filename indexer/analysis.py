@@ -30,7 +30,7 @@ from whoosh.analysis import Token, Tokenizer
 
 from indexer.variants import fold_variants
 
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 
 # Parts of speech that never decide whether an article matches: with particles
 # and auxiliaries kept, an OR query matches nearly every document.  Pronouns,
@@ -322,8 +322,15 @@ def character_bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+# A kanji or katakana run this short is one word or two single characters, which
+# the morphological fields hold already: its bigrams (a third of them all) found
+# nothing those did not, and now that a word's best alternative counts, not the
+# sum, they added nothing to a score either.
+SHORT_RUN = 2
+
+
 class BigramTokenizer(Tokenizer):
-    """Whoosh tokenizer emitting character bigrams of each run of letters.
+    """Whoosh tokenizer emitting character bigrams of each run of letters (not short ones).
 
     Runs are separated by a gap of one position so that a phrase never
     matches across punctuation or spaces.
@@ -345,6 +352,8 @@ class BigramTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for run in gram_runs(value):
+            if len(run) <= SHORT_RUN and not run.isascii():
+                continue
             for gram in character_bigrams(run):
                 token.text = gram
                 token.boost = 1.0
