@@ -39,6 +39,8 @@ PHRASE_BOOST = 1.5
 # in any order (a bonus for the typed order alone pushed the article whose title
 # had them the other way out of the first page).
 NEAR_FIELDS = (("title", 30, 1.0), ("body", 8, 1.0))
+# Pairs among the first this many words only: 32 words would make 496 pairs to check.
+NEAR_WORDS = 5
 # Typed words found in the title in the order they were typed: only a tie-breaker.
 ORDER_BONUS = 0.1
 ORDER_SLOP = 30
@@ -180,8 +182,9 @@ def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
     a smaller one for a title holding them in the order typed."""
     words = [item.units for item in items if item.plain and item.units]
     bonuses: list[wq.Query] = []
-    for i, a in enumerate(words):
-        for b in words[i + 1 :]:
+    near = words[:NEAR_WORDS]
+    for i, a in enumerate(near):
+        for b in near[i + 1 :]:
             if a[-1] == b[0] or b[-1] == a[0]:
                 continue
             for name, slop, score in NEAR_FIELDS:

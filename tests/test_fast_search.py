@@ -254,3 +254,22 @@ def test_a_search_sees_an_import_and_a_delete_made_after_it_opened(home, tmp_pat
     assert archive.search("空港").total == 2
     archive.delete([1])
     assert [h.title for h in archive.search("空港").hits] == ["空港が拡張"]
+
+
+def test_a_long_query_checks_a_bounded_number_of_word_pairs(sample_archive):
+    """32 words would make 496 pairs of nearness phrases to check on every candidate."""
+    words = " OR ".join(f"語{n}" for n in range(32))
+    plan, _ = sample_archive._search.understand(words)
+
+    def phrases(q) -> int:
+        if isinstance(q, wq.Phrase):
+            return 1
+        return sum(
+            phrases(s)
+            for s in getattr(q, "subqueries", ()) or [getattr(q, "child", None)]
+            if s is not None
+        )
+
+    # Linear in the words (each compound's own phrase, each typed-order pair), plus
+    # nearness among the first five words: 10 pairs, both orders, title and body.
+    assert phrases(plan.bonus) <= 3 * 32 + 2 * 2 * 10
