@@ -1,12 +1,19 @@
-"""``python -m archive serve``: the web app on a production WSGI server (waitress)."""
+"""``python -m archive serve``: the web app on a production WSGI server.
+
+One process (waitress, with threads) by default; ``--workers N`` runs N
+gunicorn worker processes instead, to search on N cores at once.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 
 import click
 
 DEFAULT_THREADS = 4
+SERVERS = ("auto", "waitress", "gunicorn")
 
 
 @click.group()
@@ -17,17 +24,72 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-@click.option("--threads", default=DEFAULT_THREADS, show_default=True, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
-    """Run the app with waitress until interrupted."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes answering requests (gunicorn when more than 1); one per core.",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Threads of the single waitress process.",
+)
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default="auto",
+    show_default=True,
+    help="auto: waitress for one worker, gunicorn (Linux/Unix) for more.",
+)
+@click.option(
+    "--access-log",
+    metavar="FILE",
+    help="gunicorn: log every request (with the worker's pid) to FILE, '-' for the terminal.",
+)
+def serve(
+    host: str, port: int, workers: int, threads: int, server: str, access_log: str | None
+) -> None:
+    """Run the app until interrupted (Ctrl+C or SIGTERM)."""
+    if server == "auto":
+        server = "gunicorn" if workers > 1 else "waitress"
+    if server == "waitress" and workers > 1:
+        raise click.UsageError("waitress は1プロセスで動きます。--workers 2 以上は gunicorn で。")
+    if server == "waitress" and access_log:
+        raise click.UsageError("--access-log は gunicorn（--server gunicorn）で使えます。")
+    if server == "gunicorn" and sys.platform == "win32":
+        raise click.UsageError("gunicorn は Windows では動きません。--workers 1 で waitress を。")
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    how = (
+        f"gunicorn、ワーカー {workers} 個"
+        if server == "gunicorn"
+        else f"waitress、{threads} スレッド"
+    )
+    click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（{how}。Ctrl+C で停止）")
+    if server == "gunicorn":
+        from archive.prefork import PreforkServer
+
+        PreforkServer(host, port, workers, access_log).run()
+    else:
+        _serve_waitress(host, port, threads)
+
+
+def _serve_waitress(host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
     from archive import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app()
-    click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（Ctrl+C で停止）")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    # waitress closes its sockets on SystemExit or Ctrl+C; without this, SIGTERM
+    # would kill it where it stands.
+    signal.signal(signal.SIGTERM, _exit)
+    waitress_serve(create_app(), host=host, port=port, threads=threads)
+
+
+def _exit(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:
