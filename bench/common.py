@@ -141,6 +141,36 @@ def open_archive(home: Path) -> Any:
     return Archive(Settings.from_env({"ARCHIVE_HOME": str(home)}))
 
 
+def exported_articles(home: Path, scratch: Path) -> Iterator[dict[str, Any]]:
+    """Every article of the archive in ``home``, as ``Archive.export`` writes it (in id order)."""
+    export = scratch / "archive-export.jsonl"
+    with export.open("w", encoding="utf-8") as out:
+        open_archive(home).export(out)
+    try:
+        with export.open(encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+    finally:
+        export.unlink()
+
+
+def ensure_built(home: Path, corpus: Path | None) -> None:
+    """Import ``corpus`` into ``home`` unless it holds articles already; exit if neither."""
+    if (home / "archive.db").exists() and open_archive(home).article_count() > 0:
+        if corpus is not None:
+            print(f"{home} already holds articles: --build-from ignored")
+        return
+    if corpus is None:
+        sys.exit(
+            f"no archive at {home}: pass --build-from CORPUS, "
+            "or import one first (ARCHIVE_HOME=… python -m indexer import …)"
+        )
+    require(corpus, "the corpus")
+    print(f"building {home} from {corpus} …", flush=True)
+    run = run_indexer(home, "import", *map(str, corpus_files(corpus)))
+    print(f"  imported in {run.seconds:.0f} s", flush=True)
+
+
 def folder_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1_048_576
 
@@ -208,13 +238,27 @@ class Server:
             time.sleep(0.2)
         sys.exit(f"the server did not answer within {self.startup_seconds} s:\n{self.log()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server process and its workers (Linux /proc)."""
+        pid = self._process.pid
+        pids = [pid]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        return sum(_cpu_seconds(p) for p in pids)
+
     def log(self) -> str:
         return Path(self._log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
 
     def __exit__(self, *_exc: object) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
+        # Not reaped yet unless it exited while starting (poll() reaped it then).
+        if process is not None and process.returncode is None:
+            self._stop(process)
+        self._log.close()
+        os.unlink(self._log.name)
+
+    def _stop(self, process: subprocess.Popen) -> None:
+        """SIGTERM, as an init system stops a server; note its largest process's memory."""
         process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
@@ -226,9 +270,17 @@ class Server:
         else:
             process.kill()
             os.wait4(process.pid, 0)
-        process.returncode = 0  # reaped above; keep Popen from waiting again
-        self._log.close()
-        os.unlink(self._log.name)
+        process.returncode = 0  # reaped here: Popen must not wait for it again
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return 0.0  # exited meanwhile
+    # Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Client:
@@ -263,6 +315,12 @@ class Client:
 
 
 # Figures.
+
+
+def load_note() -> str:
+    """The machine's load, to print beside figures: other work on it slows everything."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def percentile(values: Sequence[float], p: float) -> float:

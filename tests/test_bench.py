@@ -146,7 +146,7 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus"]
+SCRIPTS = ["make_corpus", "search_latency"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -164,6 +164,7 @@ def test_every_benchmark_has_help(script):
     ("script", "args"),
     [
         ("make_corpus", ["10", "--out", "{tmp}/out", "--source", "{tmp}/nowhere"]),
+        ("search_latency", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
     ],
 )
 def test_a_missing_corpus_is_a_clear_error(script, args, tmp_path):
