@@ -146,7 +146,7 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus", "search_latency"]
+SCRIPTS = ["make_corpus", "search_latency", "throughput"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -165,6 +165,7 @@ def test_every_benchmark_has_help(script):
     [
         ("make_corpus", ["10", "--out", "{tmp}/out", "--source", "{tmp}/nowhere"]),
         ("search_latency", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
+        ("throughput", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
     ],
 )
 def test_a_missing_corpus_is_a_clear_error(script, args, tmp_path):
