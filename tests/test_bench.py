@@ -146,7 +146,7 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus", "search_latency", "throughput"]
+SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -166,6 +166,8 @@ def test_every_benchmark_has_help(script):
         ("make_corpus", ["10", "--out", "{tmp}/out", "--source", "{tmp}/nowhere"]),
         ("search_latency", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
         ("throughput", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
+        ("indexing", ["{tmp}/nowhere", "--home", "{tmp}/home"]),
+        ("growth", ["--corpus", "{tmp}/nowhere", "--homes", "{tmp}/homes"]),
     ],
 )
 def test_a_missing_corpus_is_a_clear_error(script, args, tmp_path):
