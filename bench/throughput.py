@@ -22,6 +22,7 @@ a little of the CPU the server could use.
 from __future__ import annotations
 
 import argparse
+import http.client
 import math
 import random
 import sys
@@ -67,7 +68,7 @@ def client_loop(url: str, queries: list[str], start: int, deadline: float, tally
         i += 1
         try:
             status, _, ms = client.get("/api/search?" + urlencode({"q": query}))
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             tally.errors.append(f"{query!r}: {exc!r}")
             client.close()
             continue
@@ -100,10 +101,10 @@ def pooled(runs: list[Throughput]) -> list[object]:
     latency = Spread.of([ms for r in runs for ms in r.ms])
     errors = sum(len(r.errors) for r in runs)
     peak = max(r.peak_mib for r in runs)
-    return [requests, requests / seconds, latency.p50, latency.p95, latency.max, errors] + [
-        cpu / seconds,
-        requests / cpu if cpu else math.nan,
-        peak,
+    per_cpu_second = requests / cpu if cpu else math.nan
+    return [
+        *(requests, requests / seconds, latency.p50, latency.p95, latency.max, errors),
+        *(cpu / seconds, per_cpu_second, peak),
     ]
 
 
