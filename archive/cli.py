@@ -1,8 +1,15 @@
-"""``python -m archive serve``: the web app on a production WSGI server (waitress)."""
+"""``python -m archive serve``: the web app on a production WSGI server.
+
+One process (waitress, with threads) by default; ``--workers N`` runs N
+gunicorn worker processes instead, to search on N cores at once.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 import threading
 
 import click
@@ -10,6 +17,7 @@ import click
 from archive.hosts import allowed_hosts
 
 DEFAULT_THREADS = 4
+SERVERS = ("auto", "waitress", "gunicorn")
 
 
 @click.group()
@@ -20,7 +28,31 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-@click.option("--threads", default=DEFAULT_THREADS, show_default=True, help="Worker threads.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes answering requests (gunicorn when more than 1); one per core.",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="Threads of the single waitress process.",
+)
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default="auto",
+    show_default=True,
+    help="auto: waitress for one worker, gunicorn (Linux/Unix) for more.",
+)
+@click.option(
+    "--access-log",
+    metavar="FILE",
+    help="gunicorn: log every request (with the worker's pid) to FILE, '-' for the terminal.",
+)
 @click.option(
     "--follow",
     is_flag=True,
@@ -43,29 +75,85 @@ def cli() -> None:
     "name unless this is given.",
 )
 def serve(
-    host: str, port: int, threads: int, follow: bool, interval: float, allowed: tuple[str, ...]
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    server: str,
+    access_log: str | None,
+    follow: bool,
+    interval: float,
+    allowed: tuple[str, ...],
 ) -> None:
-    """Run the app with waitress until interrupted."""
+    """Run the app until interrupted (Ctrl+C or SIGTERM)."""
+    if server == "auto":
+        server = "gunicorn" if workers > 1 else "waitress"
+    if server == "waitress" and workers > 1:
+        raise click.UsageError("waitress は1プロセスで動きます。--workers 2 以上は gunicorn で。")
+    if server == "waitress" and access_log:
+        raise click.UsageError("--access-log は gunicorn（--server gunicorn）で使えます。")
+    if server == "gunicorn" and sys.platform == "win32":
+        raise click.UsageError("gunicorn は Windows では動きません。--workers 1 で waitress を。")
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    names = allowed_hosts(host, allowed)
+    config = {"ALLOWED_HOSTS": names}
+    how = (
+        f"gunicorn、ワーカー {workers} 個"
+        if server == "gunicorn"
+        else f"waitress、{threads} スレッド"
+    )
+    click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（{how}。Ctrl+C で停止）")
+    if names:
+        click.echo(f"応答する名前: {'、'.join(names)}（ほかは --allowed-host NAME で追加）")
+    if follow:
+        click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
+    if server == "gunicorn":
+        from archive.prefork import PreforkServer
+
+        # The workers are forked: the follower is a process of its own beside them.
+        follower = _start_follower(interval) if follow else None
+        try:
+            PreforkServer(host, port, workers, access_log, config).run()
+        finally:
+            if follower is not None:
+                follower.terminate()
+                follower.wait(timeout=30)
+    else:
+        _serve_waitress(host, port, threads, config, interval if follow else None)
+
+
+def _start_follower(interval: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "indexer", "follow", "--interval", str(interval)],
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _serve_waitress(
+    host: str, port: int, threads: int, config: dict, follow_interval: float | None
+) -> None:
     from waitress import serve as waitress_serve
 
     from archive import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    names = allowed_hosts(host, allowed)
-    app = create_app({"ALLOWED_HOSTS": names})
-    if follow:
+    app = create_app(config)
+    if follow_interval is not None:
         # One process serves and follows: the follower is a background thread
         # that writes the index the searches read (they see each commit).
         archive = app.extensions["archive"]
         stop = threading.Event()
         threading.Thread(
-            target=archive.follow_forever, args=(interval, stop), name="follow", daemon=True
+            target=archive.follow_forever, args=(follow_interval, stop), name="follow", daemon=True
         ).start()
-        click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
-    click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（Ctrl+C で停止）")
-    if names:
-        click.echo(f"応答する名前: {'、'.join(names)}（ほかは --allowed-host NAME で追加）")
+    # waitress closes its sockets on SystemExit or Ctrl+C; without this, SIGTERM
+    # would kill it where it stands.
+    signal.signal(signal.SIGTERM, _exit)
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def _exit(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:

@@ -8,9 +8,16 @@ it); without it those tests skip, except in CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -49,6 +56,59 @@ def make_archive(home: Path, database_url: str | None = None) -> Archive:
     if database_url:
         environ["ARCHIVE_DATABASE_URL"] = database_url
     return Archive(Settings.from_env(environ))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(home: Path, log: Path, *options: str, timeout: float = 30.0) -> Iterator[str]:
+    """``python -m archive serve [options]`` over ``home`` on a free port: its base URL.
+
+    The server's output goes to ``log``; it is stopped with SIGTERM at the end.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ARCHIVE_HOME": str(home)}
+    env.pop("ARCHIVE_DATABASE_URL", None)
+    command = [sys.executable, "-m", "archive", "serve", "--host", "127.0.0.1"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--port", str(port), *options],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(url + "/", proc, log, timeout)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url} within {timeout}s:\n{log.read_text()}")
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> Path:

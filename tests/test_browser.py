@@ -6,12 +6,7 @@ and Playwright drives the pages the way a reader would.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,9 +17,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from .conftest import served
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,54 +35,11 @@ KIX_TITLE = "関西国際空港の新国際線エリアが完成、出国手続�
 KYOTO_TITLE = "京都の寺院で紅葉が見頃を迎え、早朝から多くの観光客が訪れています"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url} within {timeout}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server_url(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of ``python -m archive serve`` over the sample archive."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ARCHIVE_HOME": str(sample_home)}
-    env.pop("ARCHIVE_DATABASE_URL", None)
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "archive", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_up(url + "/", proc, log)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with served(sample_home, tmp_path_factory.mktemp("server") / "serve.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
