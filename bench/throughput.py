@@ -58,24 +58,32 @@ class Tally:
 
     ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # When each answer and each error came (time.monotonic()), to split a run into phases.
+    stamps: list[float] = field(default_factory=list)
+    error_stamps: list[float] = field(default_factory=list)
 
 
-def client_loop(url: str, queries: list[str], start: int, deadline: float, tally: Tally) -> None:
+def client_loop(
+    url: str, queries: list[str], start: int, deadline: float, tally: Tally, limit: int = 10
+) -> None:
     client = Client(url)
     i = start
     while time.monotonic() < deadline:
         query = queries[i % len(queries)]
         i += 1
         try:
-            status, _, ms = client.get("/api/search?" + urlencode({"q": query}))
+            status, _, ms = client.get("/api/search?" + urlencode({"q": query, "limit": limit}))
         except (OSError, http.client.HTTPException) as exc:
             tally.errors.append(f"{query!r}: {exc!r}")
+            tally.error_stamps.append(time.monotonic())
             client.close()
             continue
         if status == 200:
             tally.ms.append(ms)
+            tally.stamps.append(time.monotonic())
         else:
             tally.errors.append(f"{query!r}: HTTP {status}")
+            tally.error_stamps.append(time.monotonic())
     client.close()
 
 
@@ -108,7 +116,9 @@ def pooled(runs: list[Throughput]) -> list[object]:
     ]
 
 
-def load(url: str, queries: list[str], clients: int, seconds: float) -> tuple[list[Tally], float]:
+def load(
+    url: str, queries: list[str], clients: int, seconds: float, limit: int = 10
+) -> tuple[list[Tally], float]:
     """``clients`` threads searching back to back for ``seconds``; their tallies and the time taken."""
     tallies = [Tally() for _ in range(clients)]
     started = time.monotonic()
@@ -116,7 +126,7 @@ def load(url: str, queries: list[str], clients: int, seconds: float) -> tuple[li
     threads = [
         threading.Thread(
             target=client_loop,
-            args=(url, queries, n * len(queries) // clients, deadline, tallies[n]),
+            args=(url, queries, n * len(queries) // clients, deadline, tallies[n], limit),
         )
         for n in range(clients)
     ]
@@ -128,7 +138,13 @@ def load(url: str, queries: list[str], clients: int, seconds: float) -> tuple[li
 
 
 def measure(
-    home: Path, name: str, options: list[str], queries: list[str], clients: int, seconds: float
+    home: Path,
+    name: str,
+    options: list[str],
+    queries: list[str],
+    clients: int,
+    seconds: float,
+    limit: int = 10,
 ) -> tuple[list[Tally], float, float, float]:
     """Serve ``home``, warm it up, load it: tallies, seconds, server CPU seconds, peak MiB."""
     print(f"{name}: python -m archive serve {' '.join(options)} … ({load_note()})", flush=True)
@@ -136,7 +152,7 @@ def measure(
         # Warm every worker up: enough requests at once that each takes some.
         load(server.url, queries[::7], clients, 5)
         cpu = server.cpu_seconds()
-        tallies, elapsed = load(server.url, queries, clients, seconds)
+        tallies, elapsed = load(server.url, queries, clients, seconds, limit)
         cpu = server.cpu_seconds() - cpu
     return tallies, elapsed, cpu, server.peak_mib
 
@@ -154,6 +170,13 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=30, help="per server")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=10,
+        help="results per request: more makes each request cost the server more than the "
+        "clients (on 2 cores the clients in this process take a core of their own)",
+    )
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 2], help="gunicorn worker counts to compare"
     )
@@ -186,7 +209,7 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         for name, options in servers:
             tallies, elapsed, cpu, peak = measure(
-                args.home, name, options, queries, args.clients, args.seconds
+                args.home, name, options, queries, args.clients, args.seconds, args.limit
             )
             ms = [v for t in tallies for v in t.ms]
             errors = [e for t in tallies for e in t.errors]
