@@ -21,11 +21,12 @@ import pickle
 import struct
 import threading
 import time
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ from whoosh.searching import Searcher
 from indexer.dates import TOKYO, parse_date
 from indexer.errors import IndexDamaged, QueryError
 from indexer.evaluation import Evaluator, Matches, rank_with_bonus
+from indexer.facets import (
+    FACET_LIMIT,
+    Columns,
+    Facets,
+    Filters,
+    Labels,
+    Narrowed,
+    count_facets,
+    narrow,
+)
 from indexer.highlight import Highlighter, Snippet
 from indexer.index import IndexStore
 from indexer.matching import Plan, QueryPlanner, filter_query
@@ -129,6 +140,9 @@ class SearchPage:
     partial: bool = False
     # The whole query with its mistyped words mended, when this one found little.
     suggestion: str | None = None
+    # What the results are narrowed to besides the query, and what they hold per facet.
+    filters: Filters = field(default_factory=Filters)
+    facets: Facets = field(default_factory=Facets)
 
     @property
     def pages(self) -> int:
@@ -151,6 +165,8 @@ class SearchPage:
             "sort": self.sort,
             "partial": self.partial,
             "suggestion": self.suggestion,
+            "filters": self.filters.to_json(),
+            "facets": self.facets.to_json(),
             "terms": [
                 {"text": t.text, "units": list(t.units), "negated": t.negated} for t in self.terms
             ],
@@ -199,6 +215,8 @@ class SearchService:
         self._snapshot_path: Path | None = None
         self._users: dict[int, int] = {}
         self._understood: OrderedDict[str, tuple[Plan, list[QueryTerm]]] = OrderedDict()
+        self._columns: weakref.WeakKeyDictionary[Snapshot, Columns] = weakref.WeakKeyDictionary()
+        self._labels = Labels()
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -271,6 +289,14 @@ class SearchService:
         """What a search for ``text`` marks (to mark an article opened from its results)."""
         return _highlighter(self.understand(text)[0])
 
+    def columns(self, snapshot: Snapshot) -> Columns:
+        """The facet columns of ``snapshot`` (read once per snapshot, per segment)."""
+        with self._lock:
+            found = self._columns.get(snapshot)
+            if found is None:
+                found = self._columns[snapshot] = Columns(snapshot)
+            return found
+
     def search(
         self,
         text: str,
@@ -279,19 +305,40 @@ class SearchService:
         sort: str = "relevance",
         date_from: date | None = None,
         date_to: date | None = None,
+        filters: Filters | None = None,
+        facet_limit: int = FACET_LIMIT,
+        listing: bool = False,
     ) -> SearchPage:
-        """One page of results for ``text``; a :class:`QueryError` if it cannot be searched."""
+        """One page of results for ``text``; a :class:`QueryError` if it cannot be searched.
+
+        An empty ``text`` lists the articles within ``filters`` when there are
+        any (or every article, with ``listing``).  ``date_from`` and ``date_to``
+        are the same as the ``filters``' date range.
+        """
         started = time.perf_counter()
         _check_sort(sort)
         if page < 1:
             raise QueryError("ページは1以上です。")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
-        plan, terms = self._prepare(text, date_from, date_to)
+        filters = replace(
+            filters or Filters(),
+            date_from=date_from or (filters.date_from if filters else None),
+            date_to=date_to or (filters.date_to if filters else None),
+        )
+        date_from, date_to = filters.date_from, filters.date_to
+        if text.strip() or not (filters.active or listing):
+            plan, terms = self._prepare(text, date_from, date_to)
+        else:
+            plan, terms = self._listing(date_from, date_to)
         highlighter = _highlighter(plan)
         with self.snapshot() as snapshot:
             evaluator = Evaluator(snapshot, WEIGHTING)
-            found = _find(evaluator, plan, date_from, date_to)
+            columns = self.columns(snapshot)
+            found, every, narrowed = _find_narrowed(evaluator, columns, plan, filters)
+            facets = count_facets(
+                columns, self._labels, every, narrowed, filters, limit=facet_limit
+            )
             first = (page - 1) * page_size
             order, score_of = _order(evaluator, found, sort, first + page_size)
             shown = order[first : first + page_size].tolist()
@@ -302,7 +349,7 @@ class SearchService:
                 for docnum, score in zip(shown, scores, strict=True)
             )
             suggestion = None
-            if not len(found.matches) or found.partial:
+            if plan.words and (not len(found.matches) or found.partial):
                 with snapshot.lock:
                     mended = did_you_mean(snapshot.reader, plan.parsed, plan.words)
                 suggestion = format_query(mended) if mended is not None else None
@@ -318,6 +365,8 @@ class SearchService:
             highlighter=highlighter,
             partial=found.partial,
             suggestion=suggestion,
+            filters=filters,
+            facets=facets,
         )
 
     def matching_ids(
@@ -349,6 +398,14 @@ class SearchService:
                 f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
             )
         return plan, terms
+
+    def _listing(
+        self, date_from: date | None, date_to: date | None
+    ) -> tuple[Plan, list[QueryTerm]]:
+        """The plan of an empty query: every article, ranked by nothing."""
+        if date_from and date_to and date_from > date_to:
+            raise QueryError("開始日が終了日より後になっています。")
+        return Plan(), []
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
@@ -414,6 +471,31 @@ def _find(evaluator: Evaluator, plan: Plan, date_from: date | None, date_to: dat
         if len(partial):
             return _Found(partial, True, None)
     return _Found(main, False, plan.bonus)
+
+
+def _find_narrowed(
+    evaluator: Evaluator, columns: Columns, plan: Plan, filters: Filters
+) -> tuple[_Found, np.ndarray, Narrowed]:
+    """The matches within ``filters``, every match before them, and each filter's mask.
+
+    Filters are masks over the matches (facets are counted from the same
+    matches with all filters but their own).  When no article with every
+    word passes the filters, the best partial matches that do are the
+    results, as when none has every word at all.
+    """
+    found = _find(evaluator, plan, None, None)
+    narrowed = narrow(columns, found.matches.ids, filters)
+    keep = narrowed.all()
+    if len(found.matches) and not keep.any() and not found.partial and plan.partial is not None:
+        partial = _find(evaluator, replace(plan, strict=wq.NullQuery), None, None)
+        if partial.partial:
+            narrowed_partial = narrow(columns, partial.matches.ids, filters)
+            if narrowed_partial.all().any():
+                found, narrowed = partial, narrowed_partial
+                keep = narrowed.all()
+    matches = found.matches
+    kept = _Found(Matches(matches.ids[keep], matches.scores[keep]), found.partial, found.bonus)
+    return kept, matches.ids, narrowed
 
 
 def _order(
