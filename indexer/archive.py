@@ -153,6 +153,12 @@ class Archive:
         with self.session() as session:
             return ArticleRecord.of(get_article(session, article_id))
 
+    def articles(self, ids: list[int]) -> list[ArticleRecord]:
+        """The articles with these ids, in that order (ids of no article left out)."""
+        ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
+        with self.session() as session:
+            return [ArticleRecord.of(a) for a in get_articles(session, ids)]
+
     def article_count(self) -> int:
         with self.session() as session:
             return count_articles(session)
@@ -193,11 +199,16 @@ class Archive:
         )
 
     def browse(
-        self, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, facet_limit: int = FACET_LIMIT
+        self,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: str = "newest",
+        facet_limit: int = FACET_LIMIT,
     ) -> SearchPage:
-        """Every article, newest first, with the facets of the whole archive."""
+        """Every article (newest first), with the facets of the whole archive."""
         return self._search.search(
-            "", page=page, page_size=page_size, sort="newest", facet_limit=facet_limit, listing=True
+            "", page=page, page_size=page_size, sort=sort, facet_limit=facet_limit, listing=True
         )
 
     def highlighter(self, query: str) -> Highlighter:

@@ -13,7 +13,8 @@ from indexer.errors import QueryError
 
 from .conftest import import_into, write_jsonl
 
-SITES = ["港町タイムズ", "北海デイリー", "瀬戸内プレス", "ＡＢＣ News"]
+# A site is its URL's host.
+SITES = ["minato-times.example", "hokkai-daily.example", "setouchi.example", "ABC-News.example"]
 CATEGORIES = ["経済", "社会", "科学", None]
 TAGS = ["AI", "ＡＩ", "選挙", "台風", "鉄道", "半導体", "Tag, with comma"]
 WORDS = ["灯台", "港湾", "漁業"]
@@ -29,8 +30,7 @@ def generated_articles(count: int = 60) -> list[dict]:
         record = {
             "title": f"第{i}号の記事 {' '.join(words)}",
             "body": f"記事番号{i}。" + "、".join(words) + "について伝える。" * (1 + i % 3),
-            "url": f"https://example.jp/{i}",
-            "site": rng.choice(SITES),
+            "url": f"https://{rng.choice(SITES)}/{i}",
             "tags": rng.sample(TAGS, rng.randrange(0, 3)),
         }
         if category := rng.choice(CATEGORIES):
@@ -97,14 +97,17 @@ def brute_force(archive, query_word, filters):
 
 
 FILTER_CASES = [
-    ("", {"site": "港町タイムズ"}),
+    ("", {"site": "minato-times.example"}),
     ("", {"tag": "ai"}),
     ("", {"category": "経済", "tag": "台風"}),
     ("灯台", {}),
-    ("灯台", {"site": "abc news"}),
-    ("灯台", {"site": "北海デイリー", "category": "社会"}),
+    ("灯台", {"site": "abc-news.EXAMPLE"}),
+    ("灯台", {"site": "hokkai-daily.example", "category": "社会"}),
     ("港湾", {"tag": "選挙", "from": date(2024, 3, 1), "to": date(2024, 12, 31)}),
-    ("漁業", {"site": "瀬戸内プレス", "category": "科学", "tag": "鉄道", "from": date(2024, 6, 1)}),
+    (
+        "漁業",
+        {"site": "setouchi.example", "category": "科学", "tag": "鉄道", "from": date(2024, 6, 1)},
+    ),
     ("灯台", {"tag": "Tag, with comma"}),
     ("", {"from": date(2025, 2, 1), "to": date(2025, 2, 28)}),
     ("灯台", {"site": "どこにもないサイト"}),
