@@ -55,7 +55,7 @@ def archive() -> Archive:
 
 # The search form's fields: every link that keeps the search (pages, the
 # suggestion, facets, the way back from an article) carries all of them.
-FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag")
+FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag", "group")
 # The filters besides the query, as URL parameters (the date range is from/to).
 FILTERS = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}
 # The home page lists this many of each facet (the results pages show FACET_LIMIT).
@@ -222,6 +222,16 @@ def _int_arg(name: str, default: int) -> int:
         raise QueryError(f"{name} は整数で指定してください（{raw!r} は読めません）。") from None
 
 
+def _group_arg() -> bool:
+    """Near-identical articles as one result, unless ``group=0`` asks for every copy."""
+    raw = request.args.get("group", "").strip().lower()
+    if raw in ("", "1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise QueryError(f"group は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。")
+
+
 def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
     """The search the request asks for (q, page, limit, sort, from, to, site, category, tag)."""
     form = search_form()
@@ -232,6 +242,7 @@ def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
         "date_from": form["from"] or None,
         "date_to": form["to"] or None,
         **{name: form[name] or None for name in FILTERS},
+        "group": _group_arg(),
     }
     if _lists_everything(form):
         del options["date_from"], options["date_to"]
@@ -245,7 +256,8 @@ def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
 def search_page():
     form = search_form()
     home = _is_home(form)
-    form["sort"] = _default_sort(form)
+    # The home page's box starts a search, ranked by relevance; a listing is newest first.
+    form["sort"] = "relevance" if home else _default_sort(form)
     context: dict[str, Any] = {
         "form": form,
         "sorts": SORT_LABELS,
@@ -255,7 +267,7 @@ def search_page():
         "filter_names": FILTERS,
     }
     if home:
-        listing = archive().browse(page_size=HOME_NEWEST, facet_limit=HOME_FACETS)
+        listing = archive().browse(page_size=HOME_NEWEST, facet_limit=HOME_FACETS, group=True)
         context["listing"] = listing
         context["timeline"] = timeline(listing.facets.month, None, None)
         return render_template("home.html", **context)
@@ -283,13 +295,22 @@ def article_page(article_id: int):
     paragraphs = [
         marker.whole(p).parts if marker else ((p, False),) for p in article.body.split("\n")
     ]
+    copies = archive().story(article_id)
     try:
         related = archive().related(article_id)
     except ArchiveError as exc:
         log.warning("no related articles for %s: %s", article_id, exc)
         related = ()
+    # A copy of the same story is listed as such, not as a related article.
+    same = {c.id for c in copies}
+    related = [r for r in related if r.id not in same]
     return render_template(
-        "article.html", article=article, paragraphs=paragraphs, form=form, related=related
+        "article.html",
+        article=article,
+        paragraphs=paragraphs,
+        form=form,
+        related=related,
+        copies=copies,
     )
 
 

@@ -45,6 +45,7 @@ from indexer.search import (
     SearchHit,
     SearchPage,
     SearchService,
+    StoryCopy,
     parse_day,
 )
 from indexer.store import (
@@ -56,6 +57,7 @@ from indexer.store import (
     iter_articles,
     make_engine,
 )
+from indexer.stories import story_members
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -86,6 +88,7 @@ __all__ = [
     "SearchPage",
     "Settings",
     "Snippet",
+    "StoryCopy",
     "database_status",
     "migration_history",
     "month_bounds",
@@ -176,13 +179,15 @@ class Archive:
         category: str | None = None,
         tag: str | None = None,
         facet_limit: int = FACET_LIMIT,
+        group: bool = False,
     ) -> SearchPage:
         """One page of results, with the facets of all of them.
 
         Dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``); ``site``,
         ``category`` and ``tag`` keep the articles with exactly that value (width
         and case aside).  An empty ``query`` lists the articles (newest first
-        with ``sort="newest"``).
+        with ``sort="newest"``).  With ``group``, near-identical articles (one wire
+        story on several sites) are one result: pages count stories, ``total`` articles.
         """
         for name, value in (("site", site), ("category", category), ("tag", tag)):
             if value and len(value) > MAX_FILTER_CHARS:
@@ -196,6 +201,7 @@ class Archive:
             sort=sort,
             filters=Filters(site, category, tag, _day(date_from), _day(date_to)),
             facet_limit=facet_limit,
+            group=group,
         )
 
     def browse(
@@ -205,11 +211,23 @@ class Archive:
         page_size: int = DEFAULT_PAGE_SIZE,
         sort: str = "newest",
         facet_limit: int = FACET_LIMIT,
+        group: bool = False,
     ) -> SearchPage:
         """Every article (newest first), with the facets of the whole archive."""
         return self._search.search(
-            "", page=page, page_size=page_size, sort=sort, facet_limit=facet_limit, listing=True
+            "",
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            facet_limit=facet_limit,
+            listing=True,
+            group=group,
         )
+
+    def story(self, article_id: int) -> list[ArticleRecord]:
+        """The other articles of this one's story (near-identical copies), oldest first."""
+        with self.session() as session:
+            return [ArticleRecord.of(a) for a in story_members(session, article_id)]
 
     def highlighter(self, query: str) -> Highlighter:
         """What a search for ``query`` marks, to mark an article opened from its results."""

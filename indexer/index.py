@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # 2: title, body and captions keep each word's character offsets (highlighting
 # from the index instead of analyzing every hit again); dates are columns only.
 # 3: site, category and tags as integer codes in columns (facets, filters).
-SCHEMA_VERSION = "3"
+# 4: the story (near-identical articles) each article belongs to, as a column.
+SCHEMA_VERSION = "4"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # The last change (indexer.changes) the generation has applied, written after each commit.
@@ -98,6 +99,9 @@ def make_schema() -> Schema:
         category_code=COLUMN(NumericColumn("q", default=0)),
         tag_codes=COLUMN(VarBytesColumn()),
         tag_list=STORED(),
+        # The story of near-identical articles this one belongs to (indexer.stories):
+        # its smallest article id, or the article's own id when it stands alone.
+        story=COLUMN(NumericColumn("q", default=0)),
     )
 
 
@@ -144,6 +148,7 @@ def article_document(article: Article) -> dict[str, Any]:
         "category_code": value_code(article.category),
         "tag_codes": tag_codes(article.tags or []),
         "tag_list": list(article.tags or []),
+        "story": article.story_id or article.id,
     }
 
 

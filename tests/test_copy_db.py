@@ -9,7 +9,7 @@ from indexer.cli import cli
 from indexer.models import Change
 from indexer.store import ArticleRecord, iter_articles
 
-from .conftest import FIXTURES, SAMPLE, import_into, make_archive, write_jsonl
+from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
 EXTRA = [
     {
@@ -49,11 +49,13 @@ def test_an_archive_moves_to_postgresql_and_back_with_every_field(postgres_datab
         import_into(original, write_jsonl(tmp_path / "extra.jsonl", EXTRA))
         original.delete([2, 5])
         before = everything(original)
-    assert len(before[0]) == 20 and len(before[1]) == 24
+    # The sample, two more, two deleted; a change for each insert and delete.
+    articles, changes = SAMPLE_ARTICLES, SAMPLE_ARTICLES + 4
+    assert len(before[0]) == articles and len(before[1]) == changes
 
     postgres = postgres_databases.new()
     output = copy_db(home, None, "--to", postgres).output
-    assert "記事 20件と変更履歴 24件を" in output
+    assert f"記事 {articles}件と変更履歴 {changes}件を" in output
     assert "ARCHIVE_DATABASE_URL=" in output and "python -m indexer reindex" in output
     back = f"sqlite:///{tmp_path / 'back.db'}"
     copy_db(home, postgres, "--to", back)
