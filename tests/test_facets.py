@@ -11,7 +11,7 @@ import pytest
 
 from indexer.errors import QueryError
 
-from .conftest import import_into, write_jsonl
+from .conftest import BACKENDS, import_into, make_archive, write_jsonl
 
 # A site is its URL's host.
 SITES = ["minato-times.example", "hokkai-daily.example", "setouchi.example", "ABC-News.example"]
@@ -45,11 +45,19 @@ def fold(value):
     return unicodedata.normalize("NFKC", value or "").casefold().strip()
 
 
-@pytest.fixture
-def facet_archive(archive, tmp_path):
-    summary = import_into(archive, write_jsonl(tmp_path / "facets.jsonl", generated_articles()))
+@pytest.fixture(scope="module", params=BACKENDS)
+def facet_archive(request, tmp_path_factory):
+    """The generated articles, imported once per module on each backend; tests only read."""
+    home = tmp_path_factory.mktemp("facets")
+    server = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
+    url = server.create() if server else None
+    archive = make_archive(home, url)
+    summary = import_into(archive, write_jsonl(home / "facets.jsonl", generated_articles()))
     assert summary.ok and summary.added == 60, summary
-    return archive
+    yield archive
+    archive.close()
+    if server:
+        server.drop(url)
 
 
 def brute_force(archive, query_word, filters):

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .conftest import import_into, write_jsonl
-from .test_facets import FILTER_CASES, brute_force, fold, generated_articles
+from .test_facets import FILTER_CASES, brute_force, facet_archive, fold  # noqa: F401
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
@@ -46,13 +46,9 @@ def parsed(html: str) -> Links:
 
 
 @pytest.fixture
-def facet_client(archive, home, database_url, tmp_path, open_client):
-    summary = import_into(archive, write_jsonl(tmp_path / "facets.jsonl", generated_articles()))
-    assert summary.ok, summary
-    config = {"ARCHIVE_HOME": str(home)}
-    if database_url:
-        config["ARCHIVE_DATABASE_URL"] = database_url
-    return open_client(**config)
+def facet_client(facet_archive, open_client):  # noqa: F811 (a fixture)
+    settings = facet_archive.settings
+    return open_client(ARCHIVE_HOME=str(settings.home), ARCHIVE_DATABASE_URL=settings.database_url)
 
 
 def _query(filters: dict) -> dict[str, str]:
@@ -61,13 +57,13 @@ def _query(filters: dict) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("word", "filters"), FILTER_CASES)
-def test_api_facets_match_counting_by_hand(facet_client, archive, word, filters):
+def test_api_facets_match_counting_by_hand(facet_client, facet_archive, word, filters):  # noqa: F811
     response = facet_client.get(
         "/api/search", query_string={"q": word, "limit": 100, **_query(filters)}
     )
     assert response.status_code == 200, response.get_json()
     data = response.get_json()
-    expected_ids, expected_counts = brute_force(archive, word, filters)
+    expected_ids, expected_counts = brute_force(facet_archive, word, filters)
     assert {hit["id"] for hit in data["hits"]} == expected_ids
     assert data["total"] == len(expected_ids)
     assert set(data["facets"]) == {"site", "category", "tag", "month"}
@@ -323,9 +319,25 @@ def test_markup_is_escaped_on_the_article_page_in_the_api_and_in_the_feed(evil_c
         ("/api/search?tag=ai&limit=0", 400, "1ページの件数"),
         ("/api/search?tag=ai&page=x", 400, "page は整数で"),
         ("/api/search?sort=newest", 400, "検索語（q）か絞り込み"),
+        ("/api/search?q=灯台&group=maybe", 400, "group は 1 か 0"),
     ],
 )
 def test_a_bad_parameter_is_a_400_with_a_json_error(facet_client, path, status, text):
     response = facet_client.get(path)
     assert response.status_code == status
     assert text in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(("group", "results"), [("1", 2), ("0", 4), ("", 2)])
+def test_the_api_groups_copies_unless_asked_not_to(
+    archive, home, tmp_path, open_client, group, results
+):
+    from .test_stories import WIRE
+
+    import_into(archive, write_jsonl(tmp_path / "wire.jsonl", WIRE))
+    client = open_client(ARCHIVE_HOME=str(home), ARCHIVE_DATABASE_URL=archive.settings.database_url)
+    data = client.get("/api/search", query_string={"q": "台風 OR 紅葉", "group": group}).get_json()
+    assert (data["total"], data["results"], len(data["hits"])) == (4, results, results)
+    assert data["grouped"] == (group != "0")
+    copies = sorted(h["duplicate_count"] for h in data["hits"])
+    assert copies == ([0, 2] if group != "0" else [0, 0, 0, 0])
