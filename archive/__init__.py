@@ -11,21 +11,21 @@ from flask import Flask
 
 from indexer.archive import Archive, Settings
 
-# templates/ beside the package in a checkout; inside it once installed from a wheel.
-TEMPLATES = next(
-    path
-    for path in (
-        Path(__file__).resolve().parent.parent / "templates",
-        Path(__file__).resolve().parent / "templates",
-    )
-    if path.is_dir()
-)
+
+def _beside_or_inside(name: str) -> Path:
+    """``name``/ beside the package in a checkout; inside it once installed from a wheel."""
+    here = Path(__file__).resolve().parent
+    return next(path for path in (here.parent / name, here / name) if path.is_dir())
+
+
+TEMPLATES = _beside_or_inside("templates")
+STATIC = _beside_or_inside("static")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``test_config`` may set ``ARCHIVE_HOME``, ``ARCHIVE_DATABASE_URL``
     and ``ALLOWED_HOSTS``, the ``Host`` names it answers to (``None``: any)."""
-    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config.from_mapping(
         ARCHIVE_HOME=os.environ.get("ARCHIVE_HOME"),
         ARCHIVE_DATABASE_URL=os.environ.get("ARCHIVE_DATABASE_URL"),
@@ -40,8 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The synonym map takes a second or two to build the first time: not on a reader's search.
     threading.Thread(target=archive.load_synonyms, name="load-synonyms", daemon=True).start()
 
-    from archive import views
+    from archive import headers, views
 
     app.register_blueprint(views.bp)
     views.register_error_pages(app)
+    headers.register(app)
     return app

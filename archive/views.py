@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from archive.hosts import host_name
-from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage
+from archive.timeline import timeline
+from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage, month_bounds, parse_day
 from indexer.errors import (
     ArchiveError,
     ArticleNotFound,
@@ -43,13 +54,39 @@ def archive() -> Archive:
 
 
 # The search form's fields: every link that keeps the search (pages, the
-# suggestion, the way back from an article) carries all of them.
-FORM_FIELDS = ("q", "sort", "from", "to", "limit")
+# suggestion, facets, the way back from an article) carries all of them.
+FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag", "group")
+# The filters besides the query, as URL parameters (the date range is from/to).
+FILTERS = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}
+# The home page lists this many of each facet (the results pages show FACET_LIMIT).
+HOME_FACETS = 30
+HOME_NEWEST = 10
+# A feed holds a query's newest results.
+FEED_ENTRIES = 20
+# What XML 1.0 cannot hold at all, even escaped (control characters, lone surrogates).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def search_form() -> dict[str, str]:
     """The search form as the request filled it in."""
     return {name: request.args.get(name, "") for name in FORM_FIELDS}
+
+
+def _is_home(form: dict[str, str]) -> bool:
+    """Nothing asked for (no query, filter, order or page): the home page, which browses."""
+    return not any(form[name].strip() for name in ("q", "sort", "from", "to", *FILTERS)) and (
+        not request.args.get("page", "").strip()
+    )
+
+
+def _lists_everything(form: dict[str, str]) -> bool:
+    """No query and no filter, but an order or a page: every article, as results."""
+    return not any(form[name].strip() for name in ("q", "from", "to", *FILTERS))
+
+
+def _default_sort(form: dict[str, str]) -> str:
+    """Relevance for a query; a listing (filters without words) is newest first."""
+    return form["sort"] or ("relevance" if form["q"].strip() else "newest")
 
 
 @bp.before_app_request
@@ -89,6 +126,87 @@ def search_url(**changes: Any) -> str:
 
 
 @bp.app_template_global()
+def filter_url(name: str, value: str | None) -> str:
+    """The results with this filter set to ``value`` (``None`` removes it), from page 1."""
+    return search_url(**{name: value, "page": None})
+
+
+@bp.app_template_global()
+def range_url(first: date | str | None, last: date | str | None) -> str:
+    """The results within these days (either end open), from page 1."""
+    return search_url(
+        **{"from": str(first or "") or None, "to": str(last or "") or None}, page=None
+    )
+
+
+@bp.app_template_global()
+def month_url(month: str) -> str:
+    """The results of one month (``YYYY-MM``)."""
+    return range_url(*month_bounds(month))
+
+
+@bp.app_template_global()
+def year_url(year: str) -> str:
+    return range_url(f"{year}-01-01", f"{year}-12-31")
+
+
+@bp.app_template_global()
+def feed_url(external: bool = False) -> str:
+    """The Atom feed of this request's search (newest first: no sort, page or size)."""
+    form = {k: v for k, v in search_form().items() if k not in ("sort", "limit")}
+    return url_for("archive.feed", _external=external, **_filled(form))
+
+
+@bp.app_template_filter()
+def xml_safe(text: str | None) -> str:
+    """Text without the characters no XML document may contain (escaping is still Jinja's)."""
+    return _NOT_XML.sub("", text or "")
+
+
+@bp.app_template_filter()
+def atom_time(moment: datetime) -> str:
+    """An instant as Atom writes it (RFC 3339, in UTC)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@bp.app_template_filter()
+def month_label(month: str) -> str:
+    """``2025-03`` → 2025年3月."""
+    return f"{int(month[:4])}年{int(month[5:7])}月"
+
+
+def date_range_label(first: date | None, last: date | None) -> str:
+    """How a date range reads: a whole month or year by its name, else its ends."""
+    if first and last and first.day == 1:
+        if (first.year, first.month) == (last.year, last.month) and last == month_bounds(
+            f"{first.year:04d}-{first.month:02d}"
+        )[1]:
+            return f"{first.year}年{first.month}月"
+        if first.month == 1 and (last.month, last.day) == (12, 31) and first.year == last.year:
+            return f"{first.year}年"
+    shown = (f"{d.year}年{d.month}月{d.day}日" if d else "" for d in (first, last))
+    return "〜".join(shown)
+
+
+def active_filters(form: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The filters in force, as (what, value, the link that removes it)."""
+    chips = [
+        (label, form[name], filter_url(name, None))
+        for name, label in FILTERS.items()
+        if form[name].strip()
+    ]
+    if form["from"].strip() or form["to"].strip():
+        shown = f"{form['from'][:20]}〜{form['to'][:20]}"
+        try:
+            if max(len(form["from"]), len(form["to"])) <= 100:
+                shown = date_range_label(parse_day(form["from"]), parse_day(form["to"]))
+        except (QueryError, ValueError):
+            pass  # the search says what is wrong with the date
+        chips.append(("期間", shown, range_url(None, None)))
+    return chips
+
+
+@bp.app_template_global()
 def article_url(article_id: int) -> str:
     """An article's page, keeping this request's search (its words are marked there)."""
     return url_for("archive.article_page", article_id=article_id, **_filled(search_form()))
@@ -104,31 +222,66 @@ def _int_arg(name: str, default: int) -> int:
         raise QueryError(f"{name} は整数で指定してください（{raw!r} は読めません）。") from None
 
 
-def _run_search(default_limit: int) -> SearchPage:
-    """The search the request asks for (q, page, limit, sort, from, to)."""
-    return archive().search(
-        request.args.get("q", ""),
-        page=_int_arg("page", 1),
-        page_size=_int_arg("limit", default_limit),
-        sort=request.args.get("sort", "relevance") or "relevance",
-        date_from=request.args.get("from"),
-        date_to=request.args.get("to"),
-    )
+def _group_arg() -> bool:
+    """Near-identical articles as one result, unless ``group=0`` asks for every copy."""
+    raw = request.args.get("group", "").strip().lower()
+    if raw in ("", "1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise QueryError(f"group は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。")
+
+
+def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
+    """The search the request asks for (q, page, limit, sort, from, to, site, category, tag)."""
+    form = search_form()
+    options: dict[str, Any] = {
+        "page": _int_arg("page", 1),
+        "page_size": _int_arg("limit", default_limit),
+        "sort": _default_sort(form),
+        "date_from": form["from"] or None,
+        "date_to": form["to"] or None,
+        **{name: form[name] or None for name in FILTERS},
+        "group": _group_arg(),
+    }
+    if _lists_everything(form):
+        del options["date_from"], options["date_to"]
+        for name in FILTERS:
+            del options[name]
+        return archive().browse(**{**options, **fixed})
+    return archive().search(form["q"], **{**options, **fixed})
 
 
 @bp.get("/")
 def search_page():
     form = search_form()
-    form["sort"] = form["sort"] or "relevance"
-    context: dict[str, Any] = {"form": form, "sorts": SORT_LABELS, "result": None, "error": None}
-    if not form["q"].strip():
-        context["article_count"] = archive().article_count()
-        return render_template("search.html", **context)
+    home = _is_home(form)
+    # The home page's box starts a search, ranked by relevance; a listing is newest first.
+    form["sort"] = "relevance" if home else _default_sort(form)
+    context: dict[str, Any] = {
+        "form": form,
+        "sorts": SORT_LABELS,
+        "result": None,
+        "error": None,
+        "filters": active_filters(form),
+        "filter_names": FILTERS,
+    }
+    if home:
+        if not archive().article_count():
+            # A new archive has no index yet either: say how to fill it, not "503".
+            return render_template("home.html", listing=None, **context)
+        listing = archive().browse(page_size=HOME_NEWEST, facet_limit=HOME_FACETS, group=True)
+        context["listing"] = listing
+        context["timeline"] = timeline(listing.facets.month, None, None)
+        return render_template("home.html", **context)
     try:
-        context["result"] = _run_search(DEFAULT_PAGE_SIZE)
+        result = context["result"] = _run_search(DEFAULT_PAGE_SIZE)
     except QueryError as exc:
         context["error"] = str(exc)
         return render_template("search.html", **context), 400
+    context["timeline"] = timeline(
+        result.facets.month, result.filters.date_from, result.filters.date_to
+    )
     return render_template("search.html", **context)
 
 
@@ -145,22 +298,69 @@ def article_page(article_id: int):
     paragraphs = [
         marker.whole(p).parts if marker else ((p, False),) for p in article.body.split("\n")
     ]
+    copies = archive().story(article_id)
     try:
         related = archive().related(article_id)
     except ArchiveError as exc:
         log.warning("no related articles for %s: %s", article_id, exc)
         related = ()
+    # A copy of the same story is listed as such, not as a related article.
+    same = {c.id for c in copies}
+    related = [r for r in related if r.id not in same]
     return render_template(
-        "article.html", article=article, paragraphs=paragraphs, form=form, related=related
+        "article.html",
+        article=article,
+        paragraphs=paragraphs,
+        form=form,
+        related=related,
+        copies=copies,
     )
 
 
 @bp.get("/api/search")
 def api_search():
     try:
+        if _lists_everything(search_form()):
+            # A listing needs a filter here; the home page is for browsing everything.
+            raise QueryError(
+                "検索語（q）か絞り込み（site、category、tag、from、to）を指定してください。"
+            )
         return jsonify(_run_search(DEFAULT_PAGE_SIZE).to_json())
     except QueryError as exc:
         return jsonify({"error": str(exc)}), 400
+
+
+@bp.get("/feed")
+def feed():
+    """An Atom feed of the newest results of a search (every filter of the page accepted)."""
+    form = search_form()
+    try:
+        result = _run_search(FEED_ENTRIES, page=1, page_size=FEED_ENTRIES, sort="newest")
+    except QueryError as exc:
+        return _error(400, "フィードを作れません", str(exc))
+    records = {r.id: r for r in archive().articles([hit.id for hit in result.hits])}
+    entries = [(hit, records[hit.id]) for hit in result.hits if hit.id in records]
+    times = [r.updated_at or r.imported_at for _, r in entries if r.updated_at or r.imported_at]
+    described = [form["q"].strip()] if form["q"].strip() else []
+    described += [value for _, value, _ in active_filters(form)]
+    title = f"「{' '.join(described)}」の新着記事" if described else "新着記事"
+    params = _filled({k: v for k, v in form.items() if k not in ("sort", "limit")})
+    xml = render_template(
+        "feed.xml",
+        title=f"{title} - 記事アーカイブ",
+        feed_id=url_for("archive.feed", _external=True, **dict(sorted(params.items()))),
+        page_url=url_for("archive.search_page", _external=True, **params),
+        updated=max(times, default=None) or datetime.now(UTC),
+        entries=entries,
+    )
+    return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    """How a browser adds the archive as a search engine (OpenSearch 1.1)."""
+    xml = render_template("opensearch.xml")
+    return Response(xml, mimetype="application/opensearchdescription+xml")
 
 
 @bp.get("/api/articles/<int:article_id>")

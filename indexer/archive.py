@@ -28,6 +28,7 @@ from indexer.copying import CopyResult, copy_database
 from indexer.duplicates import DuplicatePair, near_duplicates
 from indexer.errors import ArchiveError, ArticleNotFound, QueryError
 from indexer.exporting import write_jsonl
+from indexer.facets import FACET_LIMIT, Facets, FacetValue, Filters, month_bounds
 from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
@@ -44,6 +45,7 @@ from indexer.search import (
     SearchHit,
     SearchPage,
     SearchService,
+    StoryCopy,
     parse_day,
 )
 from indexer.store import (
@@ -55,6 +57,7 @@ from indexer.store import (
     iter_articles,
     make_engine,
 )
+from indexer.stories import story_members
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -68,6 +71,10 @@ __all__ = [
     "ArticleRecord",
     "CopyResult",
     "DuplicateMatch",
+    "FACET_LIMIT",
+    "FacetValue",
+    "Facets",
+    "Filters",
     "FollowResult",
     "Highlighter",
     "ImportSummary",
@@ -81,8 +88,10 @@ __all__ = [
     "SearchPage",
     "Settings",
     "Snippet",
+    "StoryCopy",
     "database_status",
     "migration_history",
+    "month_bounds",
     "upgrade_database",
 ]
 
@@ -147,6 +156,12 @@ class Archive:
         with self.session() as session:
             return ArticleRecord.of(get_article(session, article_id))
 
+    def articles(self, ids: list[int]) -> list[ArticleRecord]:
+        """The articles with these ids, in that order (ids of no article left out)."""
+        ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
+        with self.session() as session:
+            return [ArticleRecord.of(a) for a in get_articles(session, ids)]
+
     def article_count(self) -> int:
         with self.session() as session:
             return count_articles(session)
@@ -160,16 +175,59 @@ class Archive:
         sort: str = "relevance",
         date_from: str | date | None = None,
         date_to: str | date | None = None,
+        site: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        facet_limit: int = FACET_LIMIT,
+        group: bool = False,
     ) -> SearchPage:
-        """One page of results; dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``)."""
+        """One page of results, with the facets of all of them.
+
+        Dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``); ``site``,
+        ``category`` and ``tag`` keep the articles with exactly that value (width
+        and case aside).  An empty ``query`` lists the articles (newest first
+        with ``sort="newest"``).  With ``group``, near-identical articles (one wire
+        story on several sites) are one result: pages count stories, ``total`` articles.
+        """
+        for name, value in (("site", site), ("category", category), ("tag", tag)):
+            if value and len(value) > MAX_FILTER_CHARS:
+                raise QueryError(
+                    f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
+                )
         return self._search.search(
             query,
             page=page,
             page_size=page_size,
             sort=sort,
-            date_from=_day(date_from),
-            date_to=_day(date_to),
+            filters=Filters(site, category, tag, _day(date_from), _day(date_to)),
+            facet_limit=facet_limit,
+            group=group,
         )
+
+    def browse(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: str = "newest",
+        facet_limit: int = FACET_LIMIT,
+        group: bool = False,
+    ) -> SearchPage:
+        """Every article (newest first), with the facets of the whole archive."""
+        return self._search.search(
+            "",
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            facet_limit=facet_limit,
+            listing=True,
+            group=group,
+        )
+
+    def story(self, article_id: int) -> list[ArticleRecord]:
+        """The other articles of this one's story (near-identical copies), oldest first."""
+        with self.session() as session:
+            return [ArticleRecord.of(a) for a in story_members(session, article_id)]
 
     def highlighter(self, query: str) -> Highlighter:
         """What a search for ``query`` marks, to mark an article opened from its results."""
@@ -410,6 +468,8 @@ def migration_history() -> list[Revision]:
 # A date is written in a few characters; longer text in a date field is a mistake, or an
 # attempt to make the server read megabytes of it.
 MAX_DATE_CHARS = 100
+# A site, category or tag is a name; a longer one matches nothing anyway.
+MAX_FILTER_CHARS = 300
 
 
 def _day(value: str | date | None) -> date | None:

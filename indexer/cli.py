@@ -303,6 +303,15 @@ def restore(file: Path, force: bool) -> None:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this day.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before this day.")
+@click.option("--site", help="Only articles of this site (exactly; width and case aside).")
+@click.option("--category", help="Only articles in this category.")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option(
+    "--group/--no-group",
+    default=True,
+    show_default=True,
+    help="Show near-identical articles (one wire story on several sites) as one result.",
+)
 @reports_errors
 def search(
     words: tuple[str, ...],
@@ -312,6 +321,10 @@ def search(
     sort: str,
     date_from: str | None,
     date_to: str | None,
+    site: str | None,
+    category: str | None,
+    tag: str | None,
+    group: bool,
 ) -> None:
     """Search the archive (syntax: words, "phrase", OR, -word, title:, site:)."""
     result = open_archive().search(
@@ -321,6 +334,10 @@ def search(
         sort=sort,
         date_from=date_from,
         date_to=date_to,
+        site=site,
+        category=category,
+        tag=tag,
+        group=group,
     )
     if as_json:
         _echo_json(result.to_json())
@@ -333,8 +350,11 @@ def _print_page(result: SearchPage) -> None:
         ("-" if t.negated else "") + " | ".join(t.forms or ("∅",)) for t in result.terms
     )
     note = "（すべての語を含む記事はなく、一部の語に一致した記事です）" if result.partial else ""
+    grouped = (
+        f"（同じ内容の記事をまとめて{result.results}件）" if result.results != result.total else ""
+    )
     click.echo(
-        f"{result.total}件{note} {result.page}/{result.pages}ページ "
+        f"{result.total}件{grouped}{note} {result.page}/{result.pages}ページ "
         f"（{result.elapsed_ms:.0f} ms）  検索語の解釈: {understood}"
     )
     if result.suggestion:
@@ -345,6 +365,14 @@ def _print_page(result: SearchPage) -> None:
         click.echo(f"[{hit.id}] " + click.style(hit.title, bold=True))
         click.echo(f"     {hit.site or '-'}  {date}  {hit.url or ''}")
         click.echo(f"     {_styled(hit.snippet)}")
+        if hit.copy_count:
+            listed = "、".join(f"[{c.id}] {c.site or '-'}" for c in hit.copies)
+            more = (
+                f" ほか{hit.copy_count - len(hit.copies)}件"
+                if hit.copy_count > len(hit.copies)
+                else ""
+            )
+            click.echo(f"     同じ内容の記事 {hit.copy_count}件: {listed}{more}")
 
 
 @cli.command()

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, tuple_
 from sqlalchemy.engine import make_url
 
 from indexer import schema
 from indexer.errors import ArchiveError
-from indexer.models import Article, Change
+from indexer.models import Article, Change, Sketch
 from indexer.store import make_engine, snapshot_session
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,12 @@ def copy_database(
                     "中身を置き換えるには --force を付けてください。"
                 )
             writing.execute(delete(Change))
+            writing.execute(delete(Sketch))
             writing.execute(delete(Article))
             source_rows = reading.connection()
             articles = _copy_table(source_rows, writing, Article.__table__, batch, on_progress)
             changes = _copy_table(source_rows, writing, Change.__table__, batch, None)
+            _copy_table(source_rows, writing, Sketch.__table__, batch, None)
             if writing.dialect.name == "postgresql":
                 _reset_sequences(writing)
     finally:
@@ -73,18 +75,18 @@ def _copy_table(
     batch: int,
     on_progress: Callable[[int], None] | None,
 ) -> int:
-    (key,) = table.primary_key.columns
+    keys = list(table.primary_key.columns)
     copied, last = 0, None
     while True:
-        query = select(table).order_by(key).limit(batch)
+        query = select(table).order_by(*keys).limit(batch)
         if last is not None:
-            query = query.where(key > last)
+            query = query.where(tuple_(*keys) > tuple_(*last))
         rows = [dict(row) for row in source.execute(query).mappings()]
         if not rows:
             return copied
         target.execute(insert(table), rows)
         copied += len(rows)
-        last = rows[-1][key.name]
+        last = [rows[-1][key.name] for key in keys]
         if on_progress is not None:
             on_progress(len(rows))
 

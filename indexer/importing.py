@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from indexer import stories
 from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
 from indexer.follow import catch_up, rebuild_index
@@ -184,6 +185,15 @@ def import_files(
         summary.files += 1
         stored, failed = _store_file(engine, path, fmt)
         summary.failed.extend(failed)
+        # Another importer may have stored copies of the same stories meanwhile.
+        stories.recheck(
+            engine,
+            [
+                saved.article.id
+                for saved in stored
+                if saved.outcome is Outcome.ADDED or "body" in saved.changed
+            ],
+        )
         for saved in stored:
             summary.count(saved.outcome)
             if saved.outcome is Outcome.UPDATED:

@@ -26,7 +26,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
@@ -40,6 +40,7 @@ from indexer.analysis import (
     sudachi_version,
 )
 from indexer.errors import ArchiveError, IndexDamaged, IndexMissing, IndexOutdated
+from indexer.facets import tag_codes, value_code
 from indexer.models import Article
 from indexer.segments import Codec, ParallelWriter
 
@@ -48,7 +49,9 @@ log = logging.getLogger(__name__)
 # 2: title, body and captions keep each word's character offsets (highlighting
 # from the index instead of analyzing every hit again); dates are columns only.
 # 3: the article id and version as columns (check compares them with the database).
-SCHEMA_VERSION = "3"
+# 4: site, category and tags as integer codes in columns (facets, filters), and the
+#    story (near-identical articles) each article belongs to.
+SCHEMA_VERSION = "4"
 META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # Held by a rebuild, in the index root, from its new generation to the cleanup after.
@@ -93,6 +96,15 @@ def make_schema() -> Schema:
         # array speed instead of reading every stored document.
         article=COLUMN(NumericColumn("q", default=0)),
         version=COLUMN(NumericColumn("q", default=0)),
+        # Facets and their filters (indexer.facets): the folded site, category and
+        # each tag as integer codes, read as arrays; the tags as written, for labels.
+        site_code=COLUMN(NumericColumn("q", default=0)),
+        category_code=COLUMN(NumericColumn("q", default=0)),
+        tag_codes=COLUMN(VarBytesColumn()),
+        tag_list=STORED(),
+        # The story of near-identical articles this one belongs to (indexer.stories):
+        # its smallest article id, or the article's own id when it stands alone.
+        story=COLUMN(NumericColumn("q", default=0)),
     )
 
 
@@ -135,6 +147,11 @@ def article_document(article: Article) -> dict[str, Any]:
         "undated": 0 if published else 1,
         "article": article.id,
         "version": article_version(article.updated_at),
+        "site_code": value_code(article.site),
+        "category_code": value_code(article.category),
+        "tag_codes": tag_codes(article.tags or []),
+        "tag_list": list(article.tags or []),
+        "story": article.story_id or article.id,
     }
 
 

@@ -1,4 +1,4 @@
-"""The database schema: the articles, and the log of their changes (SQLAlchemy 2.0 declarative).
+"""The database schema: the articles, their sketches and the log of their changes (SQLAlchemy 2.0).
 
 The schema itself is made and changed by the migrations in ``indexer/migrations``.
 """
@@ -65,9 +65,22 @@ class Article(Base):
     source_format: Mapped[str | None] = mapped_column(String(32))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The story this article is a copy of (near-identical articles, such as one wire
+    # story on several sites): the smallest id among them; None when it stands alone.
+    story_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     def __repr__(self) -> str:
         return f"Article(id={self.id!r}, title={self.title!r})"
+
+
+class Sketch(Base):
+    """One value of an article's bottom-k sketch (``indexer.stories``), indexed by value:
+    the articles a new one may be a copy of are those sharing enough of its values."""
+
+    __tablename__ = "sketches"
+
+    value: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
 class Change(Base):

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import log
 from pickle import loads
+from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
@@ -197,6 +198,10 @@ class Snapshot:
         self._generation = ix.latest_generation()
         # Closed when the snapshot is dropped, so a forgotten one never leaks its files.
         self._close = weakref.finalize(self, searcher.close)
+
+    def segments(self) -> list[tuple[Any, int, str]]:
+        """The segments read: (segment reader, its first global document number, segment id)."""
+        return list(self._leaves)
 
     def is_current(self) -> bool:
         """Whether the index on disk is still the one this snapshot read."""

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from indexer import changes, schema
+from indexer import changes, schema, stories
 from indexer.dates import TOKYO
 from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleNotFound, ArticleRejected
@@ -176,6 +176,7 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
         session.add(article)
         session.flush()
         changes.record(session, article.id, changes.INSERT)
+        stories.place(session, article, new=True)
         return Saved(Outcome.ADDED, article)
     if twin is not None and twin.id != existing.id:
         return Saved(Outcome.UNCHANGED, twin)
@@ -189,6 +190,8 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     existing.updated_at = utcnow()
     session.flush()
     changes.record(session, existing.id, changes.UPDATE)
+    if "body" in changed:
+        stories.place(session, existing, new=False)
     changed.pop("content_hash", None)
     return Saved(Outcome.UPDATED, existing, tuple(changed))
 
@@ -210,6 +213,7 @@ def delete_articles(session: Session, ids: list[int]) -> list[int]:
     """Delete the articles with these ids; returns the ids that were there."""
     found = [a.id for a in get_articles(session, ids)]
     if found:
+        stories.leave(session, found)
         session.execute(delete(Article).where(Article.id.in_(found)))
         for article_id in found:
             changes.record(session, article_id, changes.DELETE)
@@ -263,6 +267,8 @@ class ArticleRecord:
     source_format: str | None
     imported_at: datetime | None
     updated_at: datetime | None
+    # The story of near-identical articles it belongs to (its smallest id); None alone.
+    story_id: int | None = None
 
     @classmethod
     def of(cls, article: Article) -> ArticleRecord:
@@ -284,6 +290,7 @@ class ArticleRecord:
             source_format=article.source_format,
             imported_at=_tokyo(article.imported_at),
             updated_at=_tokyo(article.updated_at),
+            story_id=article.story_id,
         )
 
     def to_json(self) -> dict[str, Any]:

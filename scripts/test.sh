@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Install what the tests need on a fresh machine (Debian's Chromium for the
-# page tests, the locked Python packages in .venv, a PostgreSQL server for the
-# PostgreSQL half of the storage tests), then check the code with ruff and run
-# the whole suite.  Extra arguments go to pytest.
+# Install what the tests need on a fresh machine (Debian's Chromium and
+# Japanese fonts for the page tests, the locked Python packages in .venv, a
+# PostgreSQL server for the PostgreSQL half of the storage tests), then check
+# the code with ruff and run the whole suite.  Extra arguments go to pytest.
 #
 # The PostgreSQL tests use $ARCHIVE_TEST_POSTGRES_URL when it is set (a role
 # that may create databases); otherwise scripts/postgres.sh starts a throwaway
@@ -11,11 +11,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium for the page tests, and Japanese fonts so that the
+# screenshots they save can be read; nothing is fetched when both are there.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" ||
+  missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 bash scripts/setup.sh test
 if [ -z "${ARCHIVE_TEST_POSTGRES_URL:-}" ]; then

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from indexer.cli import cli
 
-from .conftest import ROOT, SAMPLE, import_into, make_archive
+from .conftest import ROOT, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_backup_taken_halfway_through_an_import_restores_on_another_machine(
         )
         try:
             deadline = time.monotonic() + 60
-            while archive.article_count() < 20 + HALF:
+            while archive.article_count() < SAMPLE_ARTICLES + HALF:
                 assert importer.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "the importer stored too little"
                 time.sleep(0.05)
@@ -100,9 +100,9 @@ def test_a_backup_taken_halfway_through_an_import_restores_on_another_machine(
         finally:
             release(folder / f"{HALF:04d}.jsonl", importer)
         assert importer.wait(timeout=60) == 0, log.read_text()
-    assert halfway == 20 + HALF
+    assert halfway == SAMPLE_ARTICLES + HALF
     assert database_facts(tmp_path / "halfway.db") == ("ok", "delete", halfway)
-    assert archive.backup(tmp_path / "after.db") == 20 + IMPORTED
+    assert archive.backup(tmp_path / "after.db") == SAMPLE_ARTICLES + IMPORTED
 
     # Another machine: another home, from the backup file alone.
     elsewhere = make_archive(tmp_path / "another-machine")
@@ -122,10 +122,10 @@ def test_a_backup_holds_what_was_committed_when_it_began(archive, tmp_path):
     with contextlib.closing(sqlite3.connect(archive.settings.home / "archive.db")) as writer:
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("DELETE FROM articles")
-        assert archive.backup(tmp_path / "during.db") == 20
+        assert archive.backup(tmp_path / "during.db") == SAMPLE_ARTICLES
         writer.commit()
     assert archive.backup(tmp_path / "after.db") == 0
-    assert database_facts(tmp_path / "during.db") == ("ok", "delete", 20)
+    assert database_facts(tmp_path / "during.db") == ("ok", "delete", SAMPLE_ARTICLES)
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -145,9 +145,9 @@ def test_restore_replaces_an_archive_only_when_told(home, tmp_path):
     import_into(target, SAMPLE)
     refused = run("restore", str(backup))
     assert refused.exit_code == 1
-    assert f"{home} にはもう20件の記事があります" in refused.output
+    assert f"{home} にはもう{SAMPLE_ARTICLES}件の記事があります" in refused.output
     assert f"python -m indexer restore --force {backup}" in refused.output
-    assert target.article_count() == 20
+    assert target.article_count() == SAMPLE_ARTICLES
 
     replaced = run("restore", "--force", str(backup))
     assert replaced.exit_code == 0, replaced.output

@@ -13,7 +13,7 @@ from indexer.cli import cli
 from indexer.errors import IndexDamaged
 from indexer.importing import _store_file
 
-from .conftest import SAMPLE, import_into, make_archive, write_jsonl
+from .conftest import SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
 
 def run(*args: str):
@@ -30,7 +30,7 @@ def archive(home, database_url):
 
 def test_an_archive_just_imported_checks_clean(archive):
     found = archive.check()
-    assert found.ok and found.articles == found.documents == 20
+    assert found.ok and found.articles == found.documents == SAMPLE_ARTICLES
     result = run("check")
     assert result.exit_code == 0, result.output
     assert "一致しています" in result.output

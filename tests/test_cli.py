@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from indexer.cli import cli
 
-from .conftest import FIXTURES, ROOT, SAMPLE
+from .conftest import FIXTURES, ROOT, SAMPLE, SAMPLE_ARTICLES
 
 
 def run(*args: str, ok: bool = True):
@@ -25,7 +25,7 @@ def run(*args: str, ok: bool = True):
 
 def test_import_search_show_round_trip(home):
     result = run("import", str(SAMPLE), str(FIXTURES / "clo_article.txt"))
-    assert "追加 21、更新 0、変更なし 0、対象外 0、失敗 0" in result.output
+    assert f"追加 {SAMPLE_ARTICLES + 1}、更新 0、変更なし 0、対象外 0、失敗 0" in result.output
 
     found = json.loads(run("search", "--json", "空港").output)
     assert set(found) >= {"query", "total", "page", "hits"}
@@ -43,7 +43,7 @@ def test_import_search_show_round_trip(home):
     assert record["source_format"] == "livedoor"
 
     again = run("import", str(SAMPLE))
-    assert "追加 0、更新 0、変更なし 20" in again.output
+    assert f"追加 0、更新 0、変更なし {SAMPLE_ARTICLES}" in again.output
 
 
 def test_search_pages_and_limits(home):
@@ -82,7 +82,7 @@ def test_reindex_rebuilds_and_search_still_works(home):
     run("import", str(SAMPLE))
     before = json.loads(run("search", "--json", "京都").output)
     result = run("reindex")
-    assert "20件の記事を索引にしました" in result.output
+    assert f"{SAMPLE_ARTICLES}件の記事を索引にしました" in result.output
     after = json.loads(run("search", "--json", "京都").output)
     assert [h["id"] for h in after["hits"]] == [h["id"] for h in before["hits"]]
 
@@ -103,8 +103,8 @@ def test_analyze_shows_index_tokens_and_query_tokens(home):
 def test_stats(home):
     run("import", str(SAMPLE))
     data = json.loads(run("stats", "--json").output)
-    assert data["articles"] == 20
-    assert data["index"]["documents"] == 20
+    assert data["articles"] == SAMPLE_ARTICLES
+    assert data["index"]["documents"] == SAMPLE_ARTICLES
     assert data["index"]["dictionary"].startswith("sudachidict_core")
     assert data["undated"] == 6
     assert "kinki-times.example" in data["sites"]
@@ -185,8 +185,8 @@ def test_show_with_a_query_marks_what_the_search_marks(home):
 
 def test_verbose_logs_what_the_indexer_does(home):
     result = run("-v", "import", str(SAMPLE))
-    assert "INFO indexer.importing: read 13 files: 20 added" in result.output
-    assert "INFO indexer.index: indexed 20 articles into gen-" in result.output
+    assert f"INFO indexer.importing: read 14 files: {SAMPLE_ARTICLES} added" in result.output
+    assert f"INFO indexer.index: indexed {SAMPLE_ARTICLES} articles into gen-" in result.output
     assert "INFO" not in run("import", str(SAMPLE)).output
 
 

@@ -9,7 +9,7 @@ from indexer.cli import cli
 from indexer.models import Change
 from indexer.store import ArticleRecord, iter_articles
 
-from .conftest import FIXTURES, SAMPLE, import_into, make_archive, write_jsonl
+from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
 EXTRA = [
     {
@@ -49,11 +49,13 @@ def test_an_archive_moves_to_postgresql_and_back_with_every_field(postgres_datab
         import_into(original, write_jsonl(tmp_path / "extra.jsonl", EXTRA))
         original.delete([2, 5])
         before = everything(original)
-    assert len(before[0]) == 20 and len(before[1]) == 24
+    # The sample, two more, two deleted; a change for each insert and delete.
+    articles, changes = SAMPLE_ARTICLES, SAMPLE_ARTICLES + 4
+    assert len(before[0]) == articles and len(before[1]) == changes
 
     postgres = postgres_databases.new()
     output = copy_db(home, None, "--to", postgres).output
-    assert "記事 20件と変更履歴 24件を" in output
+    assert f"記事 {articles}件と変更履歴 {changes}件を" in output
     assert "ARCHIVE_DATABASE_URL=" in output and "python -m indexer reindex" in output
     back = f"sqlite:///{tmp_path / 'back.db'}"
     copy_db(home, postgres, "--to", back)
@@ -72,8 +74,9 @@ def test_an_archive_moves_to_postgresql_and_back_with_every_field(postgres_datab
                 ),
             )
             records, log = everything(copy)
-            assert records[-1].id == 23 and records[-1].title == "新着"
-            assert log[-1][:3] == (25, 23, "insert")
+            new_id = SAMPLE_ARTICLES + 3  # after the sample, two more and the two deleted
+            assert records[-1].id == new_id and records[-1].title == "新着"
+            assert log[-1][:3] == (changes + 1, new_id, "insert")
     japanese = next(r for r in before[0] if r.author == "渡邊")
     assert japanese.published_at.isoformat() == "2025-01-20T09:05:07.123456+09:00"
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from indexer.cli import cli
 from indexer.store import CONTENT_FIELDS, article_record, iter_articles
 
-from .conftest import FIXTURES, SAMPLE, import_into, make_archive
+from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive
 
 
 def run(*args: str, ok: bool = True):
@@ -33,12 +33,12 @@ def test_export_then_import_keeps_every_field(home, database_url, tmp_path):
     exported = tmp_path / "archive.jsonl"
     run("export", "--output", str(exported))
     lines = exported.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 21
+    assert len(lines) == SAMPLE_ARTICLES + 1
     assert set(json.loads(lines[0])) == set(CONTENT_FIELDS)
 
     other = make_archive(tmp_path / "other")
     summary = import_into(other, exported)
-    assert summary.ok and summary.added == 21
+    assert summary.ok and summary.added == SAMPLE_ARTICLES + 1
     with make_archive(home, database_url) as archive:
         original = content(archive)
     copy = content(other)
@@ -62,7 +62,7 @@ def test_reimporting_an_export_changes_nothing(home, tmp_path):
     out = tmp_path / "all.jsonl"
     run("export", "-o", str(out))
     result = run("import", str(out))
-    assert "追加 0、更新 0、変更なし 20" in result.output
+    assert f"追加 0、更新 0、変更なし {SAMPLE_ARTICLES}" in result.output
 
 
 def test_delete_removes_from_database_and_index(home):
@@ -74,4 +74,4 @@ def test_delete_removes_from_database_and_index(home):
     after = json.loads(run("search", "--json", "関西国際空港").output)
     assert hit["id"] not in [h["id"] for h in after["hits"]]
     assert "の記事はありません" in run("show", str(hit["id"]), ok=False).output
-    assert json.loads(run("stats", "--json").output)["index"]["documents"] == 19
+    assert json.loads(run("stats", "--json").output)["index"]["documents"] == SAMPLE_ARTICLES - 1

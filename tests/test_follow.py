@@ -23,7 +23,7 @@ from indexer.follow import catch_up
 from indexer.models import Article, Change
 from indexer.store import save_article
 
-from .conftest import ROOT, SAMPLE, import_into, make_archive, write_jsonl
+from .conftest import ROOT, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
 
 def indexed_ids(archive) -> set[int]:
@@ -74,8 +74,8 @@ def nodes(databases, tmp_path):
 
 def test_two_nodes_converge_on_what_the_database_holds(nodes, tmp_path):
     a, b, url = nodes
-    assert import_into(a, SAMPLE).added == 20
-    assert "索引を作り直しました: 20件" in follow_once(b.settings.home, url)
+    assert import_into(a, SAMPLE).added == SAMPLE_ARTICLES
+    assert f"索引を作り直しました: {SAMPLE_ARTICLES}件" in follow_once(b.settings.home, url)
     [kix] = b.search("関西国際空港").hits
     assert b.delete([kix.id]) == [kix.id]
     import_into(b, write_jsonl(tmp_path / "more.jsonl", news(3)))
@@ -87,7 +87,7 @@ def test_two_nodes_converge_on_what_the_database_holds(nodes, tmp_path):
         assert kix.id not in {hit.id for hit in node.search("関西国際空港").hits}
         assert node.search("灯台").total == 3
         assert node.search("京都").total == 2
-    assert a.index.info().applied_seq == b.index.info().applied_seq == 24
+    assert a.index.info().applied_seq == b.index.info().applied_seq == SAMPLE_ARTICLES + 4
 
 
 def test_a_node_that_was_off_catches_up_in_batches(nodes, tmp_path):
@@ -108,7 +108,7 @@ def test_a_node_too_far_behind_rebuilds_its_index(nodes, tmp_path):
     before = b.index.current_path()
     import_into(a, write_jsonl(tmp_path / "many.jsonl", news(6)))
     output = follow_once(b.settings.home, url, "--reindex-after", "5")
-    assert "6件の変更の遅れがあったため、索引を作り直しました: 26件" in output
+    assert f"6件の変更の遅れがあったため、索引を作り直しました: {SAMPLE_ARTICLES + 6}件" in output
     assert b.index.current_path() != before
     assert b.search("灯台").total == 6
 
@@ -155,7 +155,7 @@ def test_imports_and_deletes_keep_the_local_index_current_with_the_log(archive, 
     assert archive.follow().changes == 0
     import_into(archive, write_jsonl(tmp_path / "more.jsonl", news(2)))
     archive.delete([3])
-    assert archive.index.info().applied_seq == 23
+    assert archive.index.info().applied_seq == SAMPLE_ARTICLES + 3
     assert archive.follow().changes == 0
     assert indexed_ids(archive) == stored_ids(archive)
 
@@ -164,7 +164,7 @@ def test_a_reindex_records_the_change_it_is_current_to(archive, tmp_path):
     import_into(archive, SAMPLE)
     archive.delete([5, 6])
     info = archive.reindex()
-    assert info.applied_seq == 22
+    assert info.applied_seq == SAMPLE_ARTICLES + 2
     assert archive.follow().changes == 0
 
 
@@ -185,11 +185,15 @@ def test_a_change_committed_late_with_a_lower_number_is_never_skipped(postgres_d
                 fast, ArticleDraft(title="速い取り込み", body="後に書いて先に確定した記事。")
             )
         assert node.follow().changes == 1
-        assert indexed_ids(node) == stored_ids(node) == set(range(1, 21)) | {22}
+        assert (
+            indexed_ids(node)
+            == stored_ids(node)
+            == set(range(1, SAMPLE_ARTICLES + 1)) | {SAMPLE_ARTICLES + 2}
+        )
         slow.commit()
         slow.close()
         assert node.follow().changes == 1
-        assert indexed_ids(node) == stored_ids(node) == set(range(1, 23))
+        assert indexed_ids(node) == stored_ids(node) == set(range(1, SAMPLE_ARTICLES + 3))
         assert node.search("遅い取り込み").hits[0].title == "遅い取り込み"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from indexer.models import Article
 from indexer.store import article_record
 
-from .conftest import FIXTURES, SAMPLE, import_into, write_jsonl
+from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, write_jsonl
 
 
 def stored(archive) -> list[Article]:
@@ -22,7 +22,7 @@ def stored(archive) -> list[Article]:
 def test_sample_archive_imports_cleanly(archive):
     summary = import_into(archive, SAMPLE)
     assert summary.ok, summary.failed
-    assert summary.added == 20
+    assert summary.added == SAMPLE_ARTICLES
     assert archive.search("関西国際空港").total == 1
 
 

@@ -245,3 +245,10 @@ def test_a_page_with_a_dated_second_line_is_not_taken_for_livedoor(tmp_path):
         encoding="utf-8",
     )
     assert read_one(path).source_format == "text"
+
+
+def test_a_nul_escaped_in_a_json_string_is_dropped_not_the_line(tmp_path):
+    path = tmp_path / "nul.jsonl"
+    path.write_text('{"title": "見出し\\u0000", "body": "本文\\u0000です。"}\n', encoding="utf-8")
+    draft = read_one(path)
+    assert (draft.title, draft.body) == ("見出し", "本文です。")

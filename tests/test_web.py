@@ -13,7 +13,7 @@ from archive import create_app
 from archive.hosts import allowed_hosts
 from indexer.cli import cli
 
-from .conftest import BACKENDS, SAMPLE, import_into, make_archive, write_jsonl
+from .conftest import BACKENDS, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,7 +54,7 @@ def test_search_page_is_japanese_and_shows_results(client):
 def test_front_page_without_a_query_shows_the_form(client):
     html = page_text(client.get("/"))
     assert 'name="q"' in html
-    assert "20件の記事を収録" in html
+    assert f"{SAMPLE_ARTICLES}件の記事を収録" in html
 
 
 def test_pagination_links_keep_the_query(client):
@@ -199,10 +199,17 @@ def test_the_page_shows_synonyms_it_searched(client):
 
 
 def test_article_page_lists_related_articles(client, sample_archive):
-    hit = sample_archive.search("関西国際空港").hits[0]
+    hit = sample_archive.search("使用済み電池").hits[0]
     html = page_text(client.get(f"/articles/{hit.id}"))
     assert "関連する記事" in html
-    assert html.count('href="/articles/') >= 1
+    related = html.split("関連する記事")[1]
+    assert "海水からリチウムを効率よく回収" in related  # battery recycling ~ lithium from seawater
+
+
+def test_an_article_with_nothing_alike_lists_no_related_articles(client, sample_archive):
+    hit = sample_archive.search("関西国際空港").hits[0]
+    html = page_text(client.get(f"/articles/{hit.id}"))
+    assert "関連する記事" not in html
 
 
 def test_the_article_page_marks_the_synonyms_the_results_marked(client):
@@ -342,3 +349,10 @@ def test_serve_answers_loopback_names_only_on_a_loopback_address(address, extra,
 def test_a_date_before_1970_is_searched_not_a_server_error(client, dates):
     response = client.get("/api/search", query_string={"q": "空港", **dates})
     assert response.status_code == 200
+
+
+def test_the_home_page_of_an_empty_archive_says_how_to_fill_it(home, open_client, database_url):
+    response = open_client(ARCHIVE_HOME=str(home), ARCHIVE_DATABASE_URL=database_url).get("/")
+    assert response.status_code == 200
+    assert "まだ記事がありません" in page_text(response)
+    assert "python -m indexer import" in page_text(response)

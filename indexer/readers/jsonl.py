@@ -23,11 +23,16 @@ FORMAT = "jsonl"
 
 
 def _checked(key: str, value: str) -> str:
+    """The string as an article field: half a surrogate pair is refused, a NUL dropped.
+
+    A NUL ("\\u0000") stands for nothing in an article's text (an exporter's
+    slip), and PostgreSQL's text cannot hold one: the rest of the line is kept.
+    """
     if found := lone_surrogate(value):
         raise ValueError(
             f"{key} に文字として読めないコード（対のないサロゲート U+{ord(found):04X}）があります"
         )
-    return value
+    return value.replace("\x00", "")
 
 
 def _text(record: dict[str, Any], key: str) -> str | None:
