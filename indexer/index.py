@@ -29,7 +29,7 @@ from whoosh import query as wq
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import Index
+from whoosh.index import Index, LockError
 from whoosh.writing import IndexWriter
 
 from indexer.analysis import (
@@ -56,6 +56,9 @@ META_FILE = "archive-index.json"
 CURRENT_FILE = "CURRENT"
 # Held by a rebuild, in the index root, from its new generation to the cleanup after.
 REBUILD_LOCK = "REBUILD"
+# The lock a Whoosh writer takes in its index folder (index name "MAIN"): a rebuild
+# holds the old generation's, so imports wait for it and then write to the new one.
+WHOOSH_WRITE_LOCK = "MAIN_WRITELOCK"
 # The last change (indexer.changes) the generation has applied, written after each commit.
 APPLIED_FILE = "applied-changes.json"
 # How long an import waits for a rebuild (or another import) to finish writing.
@@ -312,12 +315,19 @@ class IndexStore:
         while True:
             ix = self.open_or_create() if create else self.open()
             options = {"timeout": WRITE_TIMEOUT_SECONDS, "compound": COMPOUND_SEGMENTS}
-            if batch >= PARALLEL_BATCH:
-                writer = ParallelWriter(
-                    ix, procs=WRITER_PROCS, multisegment=True, codec=Codec(), **options
-                )
-            else:
-                writer = ix.writer(codec=Codec(), **options)
+            try:
+                if batch >= PARALLEL_BATCH:
+                    writer = ParallelWriter(
+                        ix, procs=WRITER_PROCS, multisegment=True, codec=Codec(), **options
+                    )
+                else:
+                    writer = ix.writer(codec=Codec(), **options)
+            except LockError:
+                raise ArchiveError(
+                    f"索引は別の取り込みか再構築が{WRITE_TIMEOUT_SECONDS:.0f}秒以上書き込み中です。"
+                    "データベースへの変更は保存済みです。終わってから "
+                    "python -m indexer check --repair を実行すると索引に反映されます。"
+                ) from None
             if Path(ix.storage.folder) == self.current_path():
                 return writer
             writer.cancel()
@@ -357,7 +367,7 @@ class IndexStore:
             old = self.current_path()
         except IndexDamaged:
             old = None  # what a rebuild is for
-        lock = FileStorage(str(old)).lock("WRITELOCK") if old and old.exists() else None
+        lock = FileStorage(str(old)).lock(WHOOSH_WRITE_LOCK) if old and old.exists() else None
         if lock is not None and not lock.acquire(blocking=False):
             raise ArchiveError(
                 "別の取り込みか再構築が索引に書き込んでいます。終わってからもう一度実行してください。"

@@ -123,3 +123,38 @@ def test_a_missing_segment_file_is_damage_a_search_reports_as_such(
     assert page.status_code == 503
     assert "reindex" in page.get_json()["error"]
     assert run("check").exit_code == 1
+
+
+def test_a_delete_while_the_index_is_locked_says_so_and_check_repairs_it(archive, monkeypatch):
+    import subprocess
+    import sys
+
+    import indexer.index
+
+    monkeypatch.setattr(indexer.index, "WRITE_TIMEOUT_SECONDS", 0.5)
+    target = archive.search("京都").hits[0].id
+    # Another process holds the index's write lock (a lock is per process).
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from whoosh.filedb.filestore import FileStorage; "
+            "lock = FileStorage(sys.argv[1]).lock('MAIN_WRITELOCK'); "
+            "assert lock.acquire(blocking=False); print('held', flush=True); time.sleep(60)",
+            str(archive.index.current_path()),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with holder.stdout:
+            assert holder.stdout.readline().strip() == "held"
+        result = run("delete", str(target))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "check --repair" in result.output
+    assert archive.check().extra == (target,)
+    assert run("check", "--repair").exit_code == 0
+    assert target not in [h.id for h in archive.search("京都").hits]
