@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,10 @@ INDEX_BATCH = 500
 # first, and how often one file's transaction is tried again after a deadlock.
 SAVE_ATTEMPTS = 3
 FILE_ATTEMPTS = 5
+# PostgreSQL advisory lock over importers' file transactions: each holds it
+# shared, and one tried again after a deadlock holds it alone, so that a retry
+# cannot deadlock again.  Any fixed number other than the migrations' one.
+IMPORT_LOCK = 0x4A41_5249  # "JARI"
 
 
 @dataclass
@@ -123,17 +127,29 @@ def _store(session: Session, draft: ArticleDraft) -> Saved:
     raise AssertionError("unreachable")
 
 
+def _take_import_lock(session: Session, alone: bool) -> None:
+    """On PostgreSQL, share the importers' lock, or hold it ``alone``, to the end of the transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite's BEGIN IMMEDIATE already lets one writer in at a time
+    function = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:key)"), {"key": IMPORT_LOCK})
+
+
 def _store_file(engine: Engine, path: Path, fmt: str) -> tuple[list[Saved], list[ReadError]]:
     """Store the articles of one file in one transaction: what was stored, and what failed.
 
     A transaction the database gave up to end a deadlock with another importer
-    (or SQLite's lock, with another writer) is tried again from the start.
+    (or SQLite's lock, with another writer) is tried again from the start; on
+    PostgreSQL the retry waits until no other importer is storing and keeps
+    them waiting until it is done.  Two importers of the same articles in
+    opposite orders would otherwise deadlock again at every try.
     """
     for attempt in range(1, FILE_ATTEMPTS + 1):
         stored: list[Saved] = []
         failed: list[ReadError] = []
         try:
             with writer_session(engine, expire_on_commit=False) as session, session.begin():
+                _take_import_lock(session, alone=attempt > 1)
                 for item in read_file(path, fmt):
                     if isinstance(item, ReadError):
                         failed.append(item)
