@@ -248,45 +248,42 @@ class Snapshot:
 
     def values(self, field: str, term: str, docnums: Iterable[int]) -> dict[int, bytes]:
         """The stored value (positions, characters) of ``term`` in each of ``docnums`` that has it."""
-        wanted = sorted(set(docnums))
+        wanted = np.unique(np.fromiter(docnums, dtype=np.int64))
         out: dict[int, bytes] = {}
-        if not wanted:
+        if not len(wanted):
             return out
         with self.lock:
             for segreader, base, segid in self._leaves:
                 end = base + segreader.doc_count_all()
-                local = [d - base for d in wanted if base <= d < end]
-                if not local:
+                local = wanted[(wanted >= base) & (wanted < end)] - base
+                if not len(local):
                     continue
                 seg = self._segment_postings(segreader, segid, field, term)
                 if not seg.size:
                     continue
                 found = np.searchsorted(seg.ids, local)
-                hits = [
-                    (d, int(i))
-                    for d, i in zip(local, found, strict=True)
-                    if i < seg.size and seg.ids[i] == d
-                ]
-                if not hits:
+                inside = found < seg.size
+                inside[inside] = seg.ids[found[inside]] == local[inside]
+                docs = (local[inside] + base).tolist()
+                indexes = found[inside].tolist()
+                if not docs:
                     continue
                 if seg.values is not None:
-                    out.update((base + d, seg.values[i]) for d, i in hits)
+                    out.update(zip(docs, (seg.values[i] for i in indexes), strict=True))
                     continue
-                out.update((base + d, v) for d, v in self._block_values(segreader, seg, hits))
+                out.update(self._block_values(segreader, seg, docs, indexes))
         return out
 
-    def _block_values(self, segreader, seg: SegmentPostings, hits):
-        """Values of the postings at ``hits`` (doc, index) pairs, reading each block once."""
+    def _block_values(self, segreader, seg: SegmentPostings, docs: list[int], indexes: list[int]):
+        """Values of the postings at ``indexes`` (of ``docs``), reading each block once."""
         starts = [b.first for b in seg.blocks]
-        by_block: dict[int, list[tuple[int, int]]] = {}
-        for doc, index in hits:
-            block = int(np.searchsorted(starts, index, side="right")) - 1
-            by_block.setdefault(block, []).append((doc, index))
-        for block, wanted in by_block.items():
-            ref = seg.blocks[block]
-            values = self._values_of_block(segreader, ref.position)
-            for doc, index in wanted:
-                yield doc, values[index - ref.first]
+        blocks = (np.searchsorted(starts, indexes, side="right") - 1).tolist()
+        last, values = -1, ()
+        for doc, index, block in zip(docs, indexes, blocks, strict=True):
+            if block != last:  # indexes ascend, so each block comes once
+                last = block
+                values = self._values_of_block(segreader, seg.blocks[block].position)
+            yield doc, values[index - seg.blocks[block].first]
 
     def _values_of_block(self, segreader, position: int) -> Sequence[bytes]:
         key = (id(segreader), position)
