@@ -181,7 +181,7 @@ class Evaluator:
             for sub in subs[1:]:
                 ids = intersect(ids, self.upper_bound(sub))
             return ids
-        if isinstance(q, wq.AndMaybe):
+        if isinstance(q, wq.AndMaybe | wq.AndNot):
             return self.upper_bound(q.a)
         if isinstance(q, wq.ConstantScoreQuery):
             return self.upper_bound(q.child)
@@ -220,7 +220,7 @@ class Evaluator:
         if isinstance(q, wq.Phrase):
             return self._phrase(q, within)
         if isinstance(q, wq.DisjunctionMax):
-            return best_of([self.evaluate(s, within) for s in q.subqueries], q.boost)
+            return self._best_of(q, within)
         if isinstance(q, wq.Or):
             return union([self.evaluate(s, within) for s in q.subqueries], q.boost)
         if isinstance(q, wq.And):
@@ -229,6 +229,11 @@ class Evaluator:
             for sub in subs:
                 narrowed = intersect(self.upper_bound(sub), narrowed)
             return intersection([self.evaluate(s, narrowed) for s in subs], q.boost)
+        if isinstance(q, wq.AndNot):
+            candidates = intersect(self.upper_bound(q.a), within)
+            kept = np.setdiff1d(candidates, self.docs(q.b, candidates), assume_unique=True)
+            found = self.evaluate(q.a, kept)
+            return found if q.boost == 1.0 else Matches(found.ids, found.scores * q.boost)
         if isinstance(q, wq.AndMaybe):
             main = self.evaluate(q.a, within)
             bonus = self.evaluate(q.b, main.ids)
@@ -264,7 +269,26 @@ class Evaluator:
         scores = self._term_scores(postings, ids, weights)
         return Matches(ids, scores * q.boost if q.boost != 1.0 else scores)
 
-    def _phrase(self, q: wq.Phrase, within: np.ndarray | None) -> Matches:
+    def _best_of(self, q: wq.DisjunctionMax, within: np.ndarray | None) -> Matches:
+        """The best alternative's score; a phrase is checked only where it could be the best.
+
+        A phrase scores the sum of its words' scores, known from the posting
+        lists; only reading positions tells whether it matches.  A document
+        that another alternative matches at least as well gets the same answer
+        either way, so its positions are not read (a word and its bigram run:
+        most articles holding スマートフォン hold the word itself).
+        """
+        phrases = [s for s in q.subqueries if isinstance(s, wq.Phrase)]
+        others = [s for s in q.subqueries if not isinstance(s, wq.Phrase)]
+        found = [self.evaluate(s, within) for s in others]
+        best = best_of(found) if phrases and others else None
+        found += [self._phrase(s, within, unless=best) for s in phrases]
+        return best_of(found, q.boost)
+
+    def _phrase(
+        self, q: wq.Phrase, within: np.ndarray | None, unless: Matches | None = None
+    ) -> Matches:
+        """Documents holding the words in order; with ``unless``, only those it would score higher."""
         field = q.fieldname
         lists = [self._postings(field, w) for w in q.words]
         if not lists or any(not len(p) for p in lists):
@@ -272,19 +296,25 @@ class Evaluator:
         candidates = intersect(self.upper_bound(q), within)
         if not len(candidates):
             return NO_MATCHES
+        scores = np.zeros(len(candidates))
+        for postings in lists:
+            at = np.searchsorted(postings.ids, candidates)
+            scores += self._term_scores(postings, candidates, postings.weights[at])
+        if q.boost != 1.0:
+            scores *= q.boost
+        if unless is not None and len(unless):
+            could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
+            candidates, scores = candidates[could_win], scores[could_win]
+            if not len(candidates):
+                return NO_MATCHES
         positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
         slop = max(1, q.slop)
-        ids = np.array(
-            [d for d in candidates.tolist() if _chained([p[d] for p in positions], slop)],
-            dtype=np.int64,
+        chained = np.array(
+            [_chained([p[d] for p in positions], slop) for d in candidates.tolist()], dtype=bool
         )
-        if not len(ids):
+        if not chained.any():
             return NO_MATCHES
-        scores = np.zeros(len(ids))
-        for postings in lists:
-            at = np.searchsorted(postings.ids, ids)
-            scores += self._term_scores(postings, ids, postings.weights[at])
-        return Matches(ids, scores * q.boost if q.boost != 1.0 else scores)
+        return Matches(candidates[chained], scores[chained])
 
     # How much a query can add to any document's score
 
@@ -300,6 +330,8 @@ class Evaluator:
             return q.boost * sum(self.score_bound(s) for s in q.subqueries)
         if isinstance(q, wq.AndMaybe):
             return q.boost * (self.score_bound(q.a) + self.score_bound(q.b))
+        if isinstance(q, wq.AndNot):
+            return q.boost * self.score_bound(q.a)
         if isinstance(q, wq.ConstantScoreQuery):
             return float(q.score)
         return float(getattr(q, "boost", 1.0))

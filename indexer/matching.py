@@ -130,12 +130,21 @@ def unit_query(
     return wq.DisjunctionMax(alternatives)
 
 
-def grams_query(text: str) -> wq.Query | None:
-    """The word as a run of character bigrams: finds it inside any compound."""
+def grams_query(text: str, shared: bool = False) -> wq.Query | None:
+    """The word as a run of character bigrams: finds it inside any compound.
+
+    ``shared``: the bigrams share one GRAMS_BOOST, so that a word found inside
+    a longer one scores below the word itself however many bigrams it has (a
+    phrase scores the sum of its words: the six of スマートフォン, each at the
+    full boost, outscored the word).  A name in a question found whole keeps
+    the full boost per bigram: there it is the best evidence there is.
+    """
     run = gram_word(text)
     if run is None:
         return None
-    return _sequence("grams", tuple(character_bigrams(run)), GRAMS_BOOST)
+    bigrams = tuple(character_bigrams(run))
+    boost = GRAMS_BOOST / len(bigrams) if shared else GRAMS_BOOST
+    return _sequence("grams", bigrams, boost)
 
 
 def word_query(item: AnalyzedWord) -> wq.Query | None:
@@ -149,8 +158,13 @@ def word_query(item: AnalyzedWord) -> wq.Query | None:
         units = [unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)]
         match = units[0] if len(units) == 1 else wq.And(units)
     alternatives = [match, *reading_queries(item, boosts)]
-    if item.word.field is None and (grams := grams_query(item.word.text)) is not None:
-        alternatives.append(grams)
+    grams = grams_query(item.word.text, shared=True) if item.word.field is None else None
+    if grams is not None:
+        # Only where the word itself is not found.  An article holding the word
+        # is scored for the word: the run of a long katakana word has many
+        # bigrams (スマートフォン six), whose sum would outweigh the word itself.
+        units = [wq.Or([wq.Term(name, u) for name in boosts]) for u in item.units]
+        alternatives.append(wq.AndNot(grams, units[0] if len(units) == 1 else wq.And(units)))
     if len(alternatives) == 1:
         return alternatives[0]
     # Found as a word, as another reading, or only inside a longer word: the best counts.

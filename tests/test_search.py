@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from whoosh import query as wq
 
+from indexer.analysis import query_units
 from indexer.errors import QueryError
+from indexer.matching import FIELD_BOOSTS
+from indexer.search import WEIGHTING
 
 from .conftest import import_into, make_archive, write_jsonl
 
@@ -316,3 +320,19 @@ def test_equal_scores_go_newest_first_and_stay_so_after_a_rebuild(home, tmp_path
     assert [h.title for h in page.hits] == expected
     archive.reindex()
     assert [h.title for h in archive.search("港 船").hits] == expected
+
+
+def test_an_article_holding_a_long_katakana_word_is_scored_for_the_word(home, tmp_path):
+    """Its bigrams (スマ, マー, ート …) count only where the word itself is not found."""
+    archive = make_archive(home)
+    holding = {"title": "新機種の発表会", "body": "各社がスマートフォンの新機種を発表した。"}
+    inside = {"title": "利用者の声", "body": "ノンスマートフォン派の人が増えている。"}
+    import_into(archive, write_jsonl(tmp_path / "a.jsonl", [holding, inside]))
+    hits = archive.search("スマートフォン").hits
+    assert [h.title for h in hits] == [holding["title"], inside["title"]]  # the word first
+    [unit] = query_units("スマートフォン")
+    word = wq.Or([wq.Term(field, unit, boost=boost) for field, boost in FIELD_BOOSTS.items()])
+    with archive.index.open().searcher(weighting=WEIGHTING) as searcher:
+        [reference] = searcher.search(word, limit=None)  # Whoosh, the word alone
+        assert reference["id"] == str(hits[0].id)
+        assert hits[0].score == pytest.approx(reference.score, rel=1e-9)
