@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,23 @@ def _echo_json(data: Any) -> None:
 def open_archive() -> Archive:
     """The archive of ARCHIVE_HOME, its connections closed when the command ends."""
     return click.get_current_context().with_resource(Archive())
+
+
+@contextlib.contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback ``(done, total)`` drawing a bar on stderr once the total is known."""
+    with contextlib.ExitStack() as stack:
+        bar = None
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(
+                    click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+                )
+            bar.update(done - bar.pos)
+
+        yield on_progress
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -90,19 +107,7 @@ def import_command(paths: tuple[Path, ...], fmt: str) -> None:
     Files that cannot be read are listed with the reason; the rest are
     imported.  Exits with status 1 when any file or line failed.
     """
-    with contextlib.ExitStack() as stack:
-        bar = None
-
-        def on_progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = stack.enter_context(
-                    click.progressbar(
-                        length=total, label="取り込み中", file=sys.stderr, show_pos=True
-                    )
-                )
-            bar.update(done - bar.pos)
-
+    with progress("取り込み中") as on_progress:
         summary = open_archive().import_paths(paths, fmt, on_progress)
     _print_summary(summary)
     if not summary.ok:
@@ -278,19 +283,7 @@ def restore(file: Path, force: bool) -> None:
     An archive that already holds articles is replaced only with --force.
     """
     Archive.require_backups(action="バックアップから復元")
-    with contextlib.ExitStack() as stack:
-        bar = None
-
-        def on_progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None:
-                bar = stack.enter_context(
-                    click.progressbar(
-                        length=total, label="索引作成中", file=sys.stderr, show_pos=True
-                    )
-                )
-            bar.update(done - bar.pos)
-
+    with progress("索引作成中") as on_progress:
         count = open_archive().restore(file, force=force, on_progress=on_progress)
     click.echo(f"{file} から{count}件の記事を戻し、索引を作り直しました")
 
