@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from hashlib import blake2b
@@ -229,20 +229,25 @@ class Columns:
         self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
+    def _per_segment(self, name: str, read: Callable, size: Callable) -> list:
+        """``read(segreader, name)`` of every segment, kept per segment across generations."""
+        parts = []
+        with self.snapshot.lock:
+            for segreader, _, segid in self.snapshot.segments():
+                key = (segid, name)
+                cached = _SEGMENTS.get(key)
+                if cached is None:
+                    value = read(segreader, name)
+                    _SEGMENTS.put(key, value, size(value))
+                else:
+                    value = cached[0]
+                parts.append(value)
+        return parts
+
     def numbers(self, name: str) -> np.ndarray:
         found = self._numbers.get(name)
         if found is None:
-            parts = []
-            with self.snapshot.lock:
-                for segreader, _, segid in self.snapshot.segments():
-                    key = (segid, name)
-                    cached = _SEGMENTS.get(key)
-                    if cached is None:
-                        values = _segment_numbers(segreader, name)
-                        _SEGMENTS.put(key, values, len(values))
-                    else:
-                        values = cached[0]
-                    parts.append(values)
+            parts = self._per_segment(name, _segment_numbers, len)
             found = np.concatenate(parts) if parts else _EMPTY
             self._numbers[name] = found
         return found
@@ -251,22 +256,13 @@ class Columns:
         """A multi-valued column: (row start of each document, plus one past the last; values)."""
         found = self._lists.get(name)
         if found is None:
-            counts, values = [], []
-            with self.snapshot.lock:
-                for segreader, _, segid in self.snapshot.segments():
-                    key = (segid, name)
-                    cached = _SEGMENTS.get(key)
-                    if cached is None:
-                        pair = _segment_code_lists(segreader, name)
-                        _SEGMENTS.put(key, pair, len(pair[0]) + len(pair[1]))
-                    else:
-                        pair = cached[0]
-                    counts.append(pair[0])
-                    values.append(pair[1])
-            count = np.concatenate(counts) if counts else _EMPTY
+            pairs = self._per_segment(
+                name, _segment_code_lists, lambda pair: len(pair[0]) + len(pair[1])
+            )
+            count = np.concatenate([p[0] for p in pairs]) if pairs else _EMPTY
             starts = np.zeros(len(count) + 1, dtype=np.int64)
             np.cumsum(count, out=starts[1:])
-            found = (starts, np.concatenate(values) if values else _EMPTY)
+            found = (starts, np.concatenate([p[1] for p in pairs]) if pairs else _EMPTY)
             self._lists[name] = found
         return found
 
