@@ -101,6 +101,17 @@ class QueryTerm:
     synonyms: tuple[str, ...] = ()
 
 
+def _brief_json(item: StoryCopy | SearchHit) -> dict[str, Any]:
+    """What a result and a copy listed under it both show."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "url": item.url,
+        "site": item.site,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+    }
+
+
 @dataclass(frozen=True)
 class StoryCopy:
     """Another article of a hit's story (near-identical: the same wire story elsewhere)."""
@@ -112,13 +123,7 @@ class StoryCopy:
     published_at: datetime | None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "url": self.url,
-            "site": self.site,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-        }
+        return _brief_json(self)
 
 
 @dataclass(frozen=True)
@@ -139,11 +144,7 @@ class SearchHit:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "title": self.title,
-            "url": self.url,
-            "site": self.site,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
+            **_brief_json(self),
             "snippet": self.snippet.html(),
             "score": round(self.score, 4) if self.score is not None else None,
             "duplicates": [copy.to_json() for copy in self.copies],
