@@ -7,6 +7,7 @@ The benchmarks drive the product only as a user or a script would: the
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
@@ -152,6 +153,17 @@ def exported_articles(home: Path, scratch: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
     finally:
         export.unlink()
+
+
+def add_home_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--home`` (the archive to serve) and ``--build-from`` (what to import into it when empty)."""
+    parser.add_argument("--home", type=Path, required=True, help="the ARCHIVE_HOME to serve")
+    parser.add_argument(
+        "--build-from",
+        type=Path,
+        metavar="CORPUS",
+        help="import this corpus first if home is empty",
+    )
 
 
 def ensure_built(home: Path, corpus: Path | None) -> None:

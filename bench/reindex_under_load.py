@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     Server,
     Spread,
+    add_home_arguments,
     ensure_built,
     exported_articles,
     load_note,
-    require,
     run_indexer,
     table,
 )
@@ -80,16 +80,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--home", type=Path, required=True, help="the ARCHIVE_HOME to serve")
-    parser.add_argument(
-        "--build-from", type=Path, metavar="CORPUS", help="import it first if empty"
-    )
+    add_home_arguments(parser)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (1: waitress)")
     args = parser.parse_args()
-    if args.build_from is not None:
-        require(args.build_from, "the corpus")
     ensure_built(args.home, args.build_from)
     with tempfile.TemporaryDirectory(prefix="bench-reindex-load-") as scratch:
         titles = [r["title"] for r in exported_articles(args.home, Path(scratch))]

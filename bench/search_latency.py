@@ -43,11 +43,11 @@ from bench.common import (  # noqa: E402
     Client,
     Server,
     Spread,
+    add_home_arguments,
     ensure_built,
     exported_articles,
     index_mib,
     load_note,
-    require,
     table,
 )
 from bench.queries import COMMON_QUERIES, title_queries  # noqa: E402
@@ -272,19 +272,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--home", type=Path, required=True, help="the ARCHIVE_HOME to serve")
-    parser.add_argument(
-        "--build-from",
-        type=Path,
-        metavar="CORPUS",
-        help="import this corpus first if home is empty",
-    )
+    add_home_arguments(parser)
     parser.add_argument("--workers", type=int, default=1, help="python -m archive serve --workers")
     parser.add_argument("--server", choices=("auto", "waitress", "gunicorn"), default="auto")
     parser.add_argument("--queries", type=int, default=300, help="title-pair queries")
     args = parser.parse_args()
-    if args.build_from is not None:
-        require(args.build_from, "the corpus")
     ensure_built(args.home, args.build_from)
 
     options = ["--workers", str(args.workers), "--server", args.server]

@@ -40,10 +40,10 @@ from bench.common import (  # noqa: E402
     Client,
     Server,
     Spread,
+    add_home_arguments,
     ensure_built,
     exported_articles,
     load_note,
-    require,
     table,
 )
 from bench.queries import COMMON_QUERIES, title_queries  # noqa: E402
@@ -161,13 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--home", type=Path, required=True, help="the ARCHIVE_HOME to serve")
-    parser.add_argument(
-        "--build-from",
-        type=Path,
-        metavar="CORPUS",
-        help="import this corpus first if home is empty",
-    )
+    add_home_arguments(parser)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=30, help="per server")
     parser.add_argument(
@@ -187,8 +181,6 @@ def main() -> None:
         "--rounds", type=int, default=1, help="measure the servers in turn this many times"
     )
     args = parser.parse_args()
-    if args.build_from is not None:
-        require(args.build_from, "the corpus")
     ensure_built(args.home, args.build_from)
 
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as scratch:
