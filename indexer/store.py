@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +44,10 @@ MAX_URL_BYTES = 2048
 # SQLSTATEs of a transaction PostgreSQL gave up and that may simply be run
 # again: deadlock_detected and serialization_failure.
 _TRANSIENT_SQLSTATES = {"40P01", "40001"}
+# How long an SQLite writer waits for another one's lock before failing.
+SQLITE_BUSY_MS = 30_000
+# Between tries to put a new SQLite database in WAL mode while another process does.
+WAL_RETRY_SECONDS = 0.05
 
 
 class Outcome(enum.Enum):
@@ -95,12 +101,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the web app read while an import writes; the busy timeout makes
     # a second writer wait instead of failing at once.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    use_wal(cursor)
     # In WAL mode NORMAL loses no committed data on a crash of the program,
     # only (rarely) the last commits on a power cut, and saves an fsync per file.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def use_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode (kept in the file), trying again while it is locked.
+
+    Two processes opening a new archive at the same moment both convert it,
+    and SQLite tells one of them "database is locked" at once, without waiting
+    (waiting would deadlock them).  Its statement ended, the other finishes,
+    and the file is then in WAL mode already.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 def _sqlite_begin(connection) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy.exc import StatementError
 
 from indexer.dates import TOKYO
 from indexer.models import Article
+from indexer.store import use_wal
 
 from .conftest import import_into, make_archive, write_jsonl
 
@@ -81,3 +84,23 @@ def test_an_offset_other_than_tokyo_is_kept_as_the_same_instant(archive, tmp_pat
     assert archive.article(1).published_at.isoformat() == "2025-01-21T13:30:00.000500+09:00"
     stats = archive.stats()
     assert stats.oldest == stats.newest == published
+
+
+def test_a_new_database_locked_by_another_opener_is_put_in_wal_mode_once_it_is_free(tmp_path):
+    """SQLite answers "locked" at once, not after waiting, to one of two processes converting
+    a new archive at the same moment (waiting would deadlock them); it must try again."""
+    path = tmp_path / "archive.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("CREATE TABLE t (x)")
+    release = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    release.start()
+    opener = sqlite3.connect(path, isolation_level=None, timeout=0)  # no waiting in SQLite
+    try:
+        cursor = opener.cursor()
+        use_wal(cursor)
+        assert cursor.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        release.join()
+        opener.close()
+        holder.close()
