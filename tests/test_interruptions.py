@@ -198,8 +198,8 @@ def test_two_first_imports_at_once_both_end_searchable(home, tmp_path):
         )
         for half in halves
     ]
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
+    outputs = [proc.communicate(timeout=300) for proc in procs]  # both, before judging
+    for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out + err
     assert_whole(home, FILES * PER_FILE)
 
