@@ -6,7 +6,8 @@ carries its article's id and version (its update time) in columns, so the
 comparison reads two arrays from the index and two columns from the
 database, not the articles themselves.  The index's files are also read
 through (every term's postings must lie inside the postings file) so that
-a file cut short or gone is reported as damage, with ``reindex`` to run.
+a file cut short or gone is reported as damage, with ``reindex`` to run; so
+is a segment's listing (:mod:`indexer.segments`) that does not hold together.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def index_versions(snapshot: Snapshot) -> list[tuple[int, int]]:
 def _read_through(snapshot: Snapshot) -> None:
     """Read every segment's term table, check that every posting list lies in its file."""
     with snapshot.lock:
-        for segreader, _, _ in snapshot._leaves:
+        for segreader, _, segid in snapshot._leaves:
             terms = segreader._terms
             terms._postfile.seek(0, 2)
             size = terms._postfile.tell()
@@ -110,6 +111,14 @@ def _read_through(snapshot: Snapshot) -> None:
                     )
             if segreader.doc_count_all():
                 segreader.stored_fields(segreader.doc_count_all() - 1)
+            listing = snapshot.listing(segreader, segid)
+            if listing is not None:
+                for field, btext, _, offset, length in listing.entries():
+                    if offset + length > listing.size:
+                        raise EOFError(
+                            f"the listed postings of {field}:{btext!r} end past the end of "
+                            f"{listing.path.name} ({listing.size} bytes)"
+                        )
 
 
 def compare(stored: dict[int, int], indexed: list[tuple[int, int]]) -> IndexCheck:

@@ -17,13 +17,15 @@ compare every answer with Whoosh's own search of the same query.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from math import log
+from pathlib import Path
 from pickle import loads
 from typing import Any
 
@@ -34,6 +36,8 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
+
+from indexer.segments import LISTING_EXT, LISTING_MAGIC, LISTING_TAIL
 
 # Decoded posting lists kept per process, by segment and term: a common word's
 # list is read once, not on every search.  About 12 bytes a posting.
@@ -48,14 +52,6 @@ _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float64)
 
 
 @dataclass(frozen=True)
-class _Block:
-    """Where one block of a posting list is, to read its values again when needed."""
-
-    first: int  # index of the block's first posting in the list
-    position: int  # file offset of the block (W3LeafMatcher._goto)
-
-
-@dataclass(frozen=True)
 class SegmentPostings:
     """One term's postings in one segment: local document numbers and frequencies."""
 
@@ -63,14 +59,17 @@ class SegmentPostings:
     weights: np.ndarray
     # Inlined postings keep their values here; block postings are re-read by block.
     values: tuple[bytes, ...] | None
-    blocks: tuple[_Block, ...]
+    # Each block's first posting (its index in ``ids``) and its file offset
+    # (W3LeafMatcher._goto), to read its values again when needed.
+    block_firsts: np.ndarray
+    block_positions: np.ndarray
 
     @property
     def size(self) -> int:
         return len(self.ids)
 
 
-_NO_POSTINGS = SegmentPostings(_EMPTY_IDS, _EMPTY_WEIGHTS, (), ())
+_NO_POSTINGS = SegmentPostings(_EMPTY_IDS, _EMPTY_WEIGHTS, (), _EMPTY_IDS, _EMPTY_IDS)
 
 
 class PostingCache:
@@ -117,32 +116,156 @@ def _read_block(postfile, position: int) -> tuple[tuple, int | None]:
     return data, None if length < 0 else end
 
 
-def _read_segment_postings(segreader, field: str, term: str) -> SegmentPostings:
-    """Every posting of ``term`` in one segment, deleted documents included."""
+def read_segment_postings(
+    segreader, field: str, btext: bytes, listing: SegmentListing | None
+) -> SegmentPostings:
+    """Every posting of a term in one segment, deleted documents included.
+
+    From the segment's listing when it lists the term, else block by block.
+    """
     terms = segreader._terms
+    if listing is not None and (found := listing.postings(field, btext)) is not None:
+        return found
     try:
-        terminfo = terms.term_info(field, segreader._text_to_bytes(field, term))
-    except (TermNotFound, KeyError, ValueError):
+        terminfo = terms.term_info(field, btext)
+    except (TermNotFound, KeyError):
         return _NO_POSTINGS
     if terminfo.is_inlined():
         ids, weights, values = terminfo.inlined_postings()
         ids = np.asarray(ids, dtype=np.int64)
-        return SegmentPostings(ids, _block_weights(weights, len(ids)), tuple(values or ()), ())
+        weights = _block_weights(weights, len(ids))
+        return SegmentPostings(ids, weights, tuple(values or ()), _EMPTY_IDS, _EMPTY_IDS)
     offset, _ = terminfo.extent()
     position: int | None = offset + len(WHOOSH3_HEADER_MAGIC)
-    id_parts, weight_parts, blocks = [], [], []
+    id_parts, weight_parts, firsts, positions = [], [], [], []
     count = 0
     while position is not None:
         data, following = _read_block(terms._postfile, position)
         ids = np.cumsum(np.asarray(data[0], dtype=np.int64))
-        blocks.append(_Block(count, position))
+        firsts.append(count)
+        positions.append(position)
         id_parts.append(ids)
         weight_parts.append(_block_weights(data[1], len(ids)))
         count += len(ids)
         position = following
     return SegmentPostings(
-        np.concatenate(id_parts), np.concatenate(weight_parts), None, tuple(blocks)
+        np.concatenate(id_parts),
+        np.concatenate(weight_parts),
+        None,
+        np.array(firsts, dtype=np.int64),
+        np.array(positions, dtype=np.int64),
     )
+
+
+# A listed weight's type by its width in bytes.
+_WEIGHT_TYPES = {1: "<u1", 4: "<f4"}
+
+
+def _listed_length(count: int, blocks: int, width: int) -> int:
+    return (4 + width) * count + 8 * blocks
+
+
+class ListingDamaged(OSError):
+    """A segment's listing is cut short or is not one (reported like a damaged Whoosh file)."""
+
+
+class SegmentListing:
+    """A segment's listing (:class:`indexer.segments.Listing`): common terms' postings, flat.
+
+    Read with ``pread``, so threads need no lock; the directory is read once
+    per process (segment files never change).  A listing that does not hold
+    together raises what a damaged Whoosh file raises (``check`` reports it).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+        try:
+            stat = os.fstat(self._fd)
+            self.size = stat.st_size
+            key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            directory = _listing_directory(key, self._fd)
+            self._block_size: int = directory["block_size"]
+            self._terms: dict[str, dict[bytes, tuple[int, int, int, int]]] = directory["terms"]
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def entries(self) -> Iterator[tuple[str, bytes, int, int, int]]:
+        """Every listed term: (field, term, postings, offset, length in bytes)."""
+        for field, terms in self._terms.items():
+            for btext, (offset, count, blocks, width) in terms.items():
+                yield field, btext, count, offset, _listed_length(count, blocks, width)
+
+    def postings(self, field: str, btext: bytes) -> SegmentPostings | None:
+        entry = self._terms.get(field, {}).get(btext)
+        if entry is None:
+            return None
+        offset, count, blocks, width = entry
+        length = _listed_length(count, blocks, width)
+        data = os.pread(self._fd, length, offset)
+        if len(data) != length or count > blocks * self._block_size:
+            raise ListingDamaged(f"{self.path.name}: the listing of {field}:{btext!r} is cut short")
+        return SegmentPostings(
+            np.frombuffer(data, "<u4", count, 0).astype(np.int64),
+            np.frombuffer(data, _WEIGHT_TYPES[width], count, 4 * count).astype(np.float64),
+            None,
+            np.arange(blocks, dtype=np.int64) * self._block_size,
+            np.frombuffer(data, "<u8", blocks, (4 + width) * count).astype(np.int64),
+        )
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+_DIRECTORIES: OrderedDict[tuple, dict] = OrderedDict()
+_DIRECTORIES_KEPT = 16
+_directories_lock = threading.Lock()
+
+
+def _listing_directory(key: tuple[str, int, int, int], fd: int) -> dict:
+    """A listing's directory, unpickled once per process (the last few kept).
+
+    Known by the file's path, inode, size and time, so that a file changed
+    behind the index (which never happens to a sound one) is read again.
+    """
+    with _directories_lock:
+        found = _DIRECTORIES.get(key)
+        if found is not None:
+            _DIRECTORIES.move_to_end(key)
+            return found
+    path, _, size, _ = key
+    tail = LISTING_TAIL.size
+    name = Path(path).name
+    if size < len(LISTING_MAGIC) + tail or os.pread(fd, len(LISTING_MAGIC), 0) != LISTING_MAGIC:
+        raise ListingDamaged(f"{name} is not a listing")
+    (offset,) = LISTING_TAIL.unpack(os.pread(fd, tail, size - tail))
+    if not len(LISTING_MAGIC) <= offset <= size - tail:
+        raise ListingDamaged(f"{name}: the listing's directory is past its end")
+    try:
+        found = loads(os.pread(fd, size - tail - offset, offset))
+        found["block_size"], found["terms"].items()  # noqa: B018 (what is read next)
+    except Exception as exc:
+        raise ListingDamaged(f"{name}: the listing's directory cannot be read ({exc!r})") from exc
+    with _directories_lock:
+        _DIRECTORIES[key] = found
+        while len(_DIRECTORIES) > _DIRECTORIES_KEPT:
+            _DIRECTORIES.popitem(last=False)
+    return found
+
+
+def open_listing(segreader) -> SegmentListing | None:
+    """The listing of a segment reader's segment; None for a segment written without one."""
+    folder = getattr(segreader.storage(), "folder", None)
+    if folder is None:
+        return None  # a compound segment
+    path = Path(folder) / segreader.segment().make_filename(LISTING_EXT)
+    try:
+        return SegmentListing(path)
+    except FileNotFoundError:
+        return None
 
 
 def _block_weights(weights, count: int) -> np.ndarray:
@@ -166,6 +289,13 @@ class Postings:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def _close_all(searcher: Searcher, listings: dict[str, SegmentListing | None]) -> None:
+    searcher.close()
+    for listing in listings.values():
+        if listing is not None:
+            listing.close()
 
 
 class Snapshot:
@@ -196,8 +326,10 @@ class Snapshot:
         # Blocks whose values (positions, offsets) were read, by reader and file offset.
         self._block_cache: dict[tuple[int, int], Sequence[bytes]] = {}
         self._generation = ix.latest_generation()
+        # Each segment's listing, opened at its first use (None: it has none).
+        self._listings: dict[str, SegmentListing | None] = {}
         # Closed when the snapshot is dropped, so a forgotten one never leaks its files.
-        self._close = weakref.finalize(self, searcher.close)
+        self._close = weakref.finalize(self, _close_all, searcher, self._listings)
 
     def segments(self) -> list[tuple[Any, int, str]]:
         """The segments read: (segment reader, its first global document number, segment id)."""
@@ -238,9 +370,22 @@ class Snapshot:
         key = (segid, field, term)
         found = self._cache.get(key)
         if found is None:
-            found = _read_segment_postings(segreader, field, term)
+            try:
+                btext = segreader._text_to_bytes(field, term)
+            except ValueError:
+                return _NO_POSTINGS
+            listing = self.listing(segreader, segid)
+            found = read_segment_postings(segreader, field, btext, listing)
             self._cache.put(key, found)
         return found
+
+    def listing(self, segreader, segid: str) -> SegmentListing | None:
+        """A segment's listing (common terms' postings, flat), or None when it has none."""
+        if segid not in self._listings:
+            with self.lock:
+                if segid not in self._listings:
+                    self._listings[segid] = open_listing(segreader)
+        return self._listings[segid]
 
     def idf(self, postings: Postings) -> float:
         """Whoosh's idf: log(N / (df + 1)) + 1, deleted documents counted on both sides."""
@@ -276,14 +421,15 @@ class Snapshot:
 
     def _block_values(self, segreader, seg: SegmentPostings, docs: list[int], indexes: list[int]):
         """Values of the postings at ``indexes`` (of ``docs``), reading each block once."""
-        starts = [b.first for b in seg.blocks]
-        blocks = (np.searchsorted(starts, indexes, side="right") - 1).tolist()
+        blocks = (np.searchsorted(seg.block_firsts, indexes, side="right") - 1).tolist()
+        firsts = seg.block_firsts.tolist()
+        positions = seg.block_positions.tolist()
         last, values = -1, ()
         for doc, index, block in zip(docs, indexes, blocks, strict=True):
             if block != last:  # indexes ascend, so each block comes once
                 last = block
-                values = self._values_of_block(segreader, seg.blocks[block].position)
-            yield doc, values[index - seg.blocks[block].first]
+                values = self._values_of_block(segreader, positions[block])
+            yield doc, values[index - firsts[block]]
 
     def _values_of_block(self, segreader, position: int) -> Sequence[bytes]:
         key = (id(segreader), position)
