@@ -307,14 +307,32 @@ class Evaluator:
             candidates, scores = candidates[could_win], scores[could_win]
             if not len(candidates):
                 return NO_MATCHES
-        positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
         slop = max(1, q.slop)
-        chained = np.array(
-            [_chained([p[d] for p in positions], slop) for d in candidates.tolist()], dtype=bool
-        )
+        if slop == 1:
+            chained = self._adjacent(field, q.words, candidates)
+        else:
+            positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
+            chained = np.array(
+                [_chained([p[d] for p in positions], slop) for d in candidates.tolist()],
+                dtype=bool,
+            )
         if not chained.any():
             return NO_MATCHES
         return Matches(candidates[chained], scores[chained])
+
+    def _adjacent(self, field: str, words: Sequence[str], candidates: np.ndarray) -> np.ndarray:
+        """Which ``candidates`` hold ``words`` at consecutive positions (``_chained`` with slop 1).
+
+        A run starts where the first word is and the i-th word is i positions on.
+        """
+        docs = candidates.tolist()
+        starts = self.snapshot.position_keys(field, words[0], docs)
+        for offset, word in enumerate(words[1:], start=1):
+            if not len(starts):
+                break
+            following = self.snapshot.position_keys(field, word, docs)
+            starts = starts[np.isin(starts + offset, following, assume_unique=True)]
+        return np.isin(candidates, starts >> 32)
 
     # How much a query can add to any document's score
 

@@ -143,3 +143,49 @@ def test_a_listing_cut_short_is_damage_that_check_reports_and_reindex_repairs(
     assert run("check").exit_code == 0
     with make_archive(home, database_url) as archive:
         assert archive.search("京都").total == 2
+
+
+def test_positions_decoded_together_are_those_whoosh_decodes_one_by_one(whoosh_folder):
+    from whoosh.formats import Characters, Positions
+
+    snapshot = open_snapshot(whoosh_folder)
+    [(segreader, _, segid)] = snapshot.segments()
+    checked = 0
+    for field, format_type in (("grams", Positions), ("body", Characters), ("title", Characters)):
+        field_format = snapshot.reader.schema[field].format
+        assert type(field_format) is format_type
+        for (name, btext), _ in list(segreader._terms.items())[::50]:
+            if name != field:
+                continue
+            text = btext.decode("utf-8")
+            docs = snapshot.postings(field, text).ids.tolist()
+            expected = {
+                d: field_format.decode_positions(v)
+                for d, v in snapshot.values(field, text, docs).items()
+            }
+            assert snapshot.positions(field, text, docs) == expected
+            checked += 1
+    assert checked > 30
+    snapshot.close()
+
+
+def test_values_of_every_shape_decode_together_as_one_by_one():
+    from whoosh.formats import Characters, Positions
+
+    from indexer.postings import decode_many
+
+    lists = [[], [0], [5, 3], list(range(1, 3000)), [70_000, 2**40]]
+    values = [Positions().encode(positions) for positions in lists]
+    values[1] = values[1][:-1]  # stored without its stop, as Whoosh allows
+    characters = Characters().encode([(1, 4, 6), (9, 20, 22), (300, 5000, 5003)])
+    for batch in (values, [characters, *values]):
+        expected = [loads_one(v) for v in batch]
+        assert decode_many(batch) == expected
+    assert decode_many([b"\x00\x00\x00\x01" + b"(]q\x00K\x05a."]) == [[5]]  # no protocol header
+
+
+def loads_one(value: bytes):
+    import pickle
+
+    body = value[4:]
+    return pickle.loads(body if body.endswith(b".") else body + b".")
