@@ -30,7 +30,6 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
 from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
-from indexer.models import Article
 from indexer.readers import read_file
 from indexer.store import Outcome, Saved, is_transient, save_article, writer_session
 
@@ -258,7 +257,7 @@ def import_files(
     """
     summary = summary if summary is not None else ImportSummary()
     bulk = _needs_full_build(index_store)
-    pending: list[Article] = []
+    unindexed = 0  # articles stored since the index last caught up
     for group in file_groups(files):
         done = _store_group(engine, group, fmt)
         # Another importer may have stored copies of the same stories meanwhile.
@@ -279,13 +278,13 @@ def import_files(
                 if saved.outcome is Outcome.UPDATED:
                     summary.changes.append((saved.article.id, str(result.path), saved.changed))
                 if saved.outcome is not Outcome.UNCHANGED:
-                    pending.append(saved.article)
+                    unindexed += 1
             log.debug("%s: %d articles stored", result.path, len(result.stored))
             if on_file is not None:
                 on_file(result.path)
-        if len(pending) >= INDEX_BATCH and not bulk:
+        if unindexed >= INDEX_BATCH and not bulk:
             catch_up(engine, index_store)
-            pending = []
+            unindexed = 0
     log.info(
         "read %d files: %d added, %d updated, %d unchanged, %d failed",
         summary.files,
