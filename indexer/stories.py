@@ -24,8 +24,8 @@ and collapses results by it.
 
 Two importers storing copies of one story at the same moment (PostgreSQL;
 SQLite has one writer at a time) cannot see each other's uncommitted
-articles.  So an import groups the articles of each file again once that
-file's transaction has committed (:func:`recheck`): of two such importers,
+articles.  So an import groups the articles of each group of files again
+once their transaction has committed (:func:`recheck`): of two such importers,
 the one that commits second sees the other's copy then.  No lock is taken,
 and writers never wait for one another on account of stories.
 """
