@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -45,9 +46,19 @@ def shortened_title(text: str) -> str:
     return text[: MAX_TITLE_CHARS - 1] + "…"
 
 
+@functools.lru_cache(maxsize=16)
+def nfkc(text: str) -> str:
+    """``text`` in Unicode NFKC (width folded), remembered for the last few texts.
+
+    Storing an article folds its body for its content hash and again for its
+    shingles (:mod:`indexer.duplicates`), ~0.15 ms a livedoor article each time.
+    """
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalized_text(text: str) -> str:
     """Width and spacing folded: two copies of one text compare equal."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _SPACE.sub(" ", nfkc(text)).strip()
 
 
 def content_hash(title: str, body: str) -> str:

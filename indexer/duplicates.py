@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import heapq
 import re
-import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
+
+from indexer.drafts import nfkc
 
 SHINGLE = 5
 SKETCH = 64
@@ -39,7 +40,7 @@ class DuplicatePair:
 
 def shingles(text: str) -> set[int]:
     """Hashes of the overlapping character runs of ``text``, width and punctuation folded."""
-    folded = _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text).lower())
+    folded = _NOT_TEXT.sub("", nfkc(text).lower())
     if len(folded) <= SHINGLE:
         return {zlib.crc32(folded.encode("utf-8"))} if folded else set()
     return {

@@ -1,9 +1,10 @@
 """Importing files and folders: read, store, and make searchable, one bad file at a time.
 
-Every file is read and stored on its own, and every article in its own
-savepoint, so a broken file (or a broken line of a JSON Lines file) is
-reported with its reason and never stops the rest, nor damages what is
-already stored.  Stored articles are indexed from the change log
+Every file is read on its own, small files are stored several to a
+transaction (:func:`file_groups`), and every article in a savepoint of its
+own, so a broken file (or a broken line of a JSON Lines file) is reported
+with its reason and never stops the rest, nor damages what is already
+stored.  Stored articles are indexed from the change log
 (:mod:`indexer.follow`) after every ``INDEX_BATCH`` of them as the import goes
 (or, into an empty index, all at once at the end), and every import ends by
 bringing the index up to the log, so articles an interrupted import stored
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +30,6 @@ from indexer.drafts import ArticleDraft
 from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
 from indexer.follow import catch_up, rebuild_index
 from indexer.index import IndexStore
-from indexer.models import Article
 from indexer.readers import read_file
 from indexer.store import Outcome, Saved, is_transient, save_article, writer_session
 
@@ -40,10 +41,17 @@ ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson", ".html", ".htm"}
 NOT_ARTICLES = ("readme", "license", "licence", "changes", "copying")
 INDEX_BATCH = 500
 # How often one article is looked up again after another importer stored it
-# first, and how often one file's transaction is tried again after a deadlock.
+# first, and how often a group of files' transaction is tried again after a deadlock.
 SAVE_ATTEMPTS = 3
 FILE_ATTEMPTS = 5
-# PostgreSQL advisory lock over importers' file transactions: each holds it
+# Small files are stored several to a transaction: a commit for every
+# livedoor file (one article each) was a third of the time storing took
+# (2,000 files: 3.4 instead of 6.4 ms an article in groups of 50, under load).
+# A group ends at GROUP_FILES files, or before the file that would take its
+# files past GROUP_BYTES, so a large file is a transaction of its own.
+GROUP_FILES = 50
+GROUP_BYTES = 1_048_576
+# PostgreSQL advisory lock over importers' transactions: each holds it
 # shared, and one tried again after a deadlock holds it alone, so that a retry
 # cannot deadlock again.  Any fixed number other than the migrations' one.
 IMPORT_LOCK = 0x4A41_5249  # "JARI"
@@ -135,47 +143,100 @@ def _take_import_lock(session: Session, alone: bool) -> None:
     session.execute(text(f"SELECT {function}(:key)"), {"key": IMPORT_LOCK})
 
 
-def _store_file(engine: Engine, path: Path, fmt: str) -> tuple[list[Saved], list[ReadError]]:
-    """Store the articles of one file in one transaction: what was stored, and what failed.
+@dataclass
+class StoredFile:
+    """What storing one file came to: the articles stored, and what failed."""
+
+    path: Path
+    stored: list[Saved] = field(default_factory=list)
+    failed: list[ReadError] = field(default_factory=list)
+
+
+def file_groups(files: Iterable[Path]) -> Iterator[list[Path]]:
+    """``files`` in groups to store one transaction each: small files together, a large one alone."""
+    group: list[Path] = []
+    size = 0
+    for path in files:
+        length = _group_bytes(path)
+        if group and (len(group) == GROUP_FILES or size + length > GROUP_BYTES):
+            yield group
+            group, size = [], 0
+        group.append(path)
+        size += length
+    if group:
+        yield group
+
+
+def _group_bytes(path: Path) -> int:
+    """What a file counts for in a group: its size; more than a group for a named pipe.
+
+    A pipe may keep the reader waiting, and its group's transaction with it:
+    the files before it are committed first, so they are kept meanwhile.
+    """
+    try:
+        found = path.stat()
+    except OSError:
+        return 0  # the reader reports what is wrong with it
+    return found.st_size if stat.S_ISREG(found.st_mode) else GROUP_BYTES + 1
+
+
+def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
+    """Store the articles of one file, each in its own savepoint, in the caller's transaction."""
+    result = StoredFile(path)
+    for item in read_file(path, fmt):
+        if isinstance(item, ReadError):
+            result.failed.append(item)
+            continue
+        try:
+            result.stored.append(_store(session, item))
+        except ArticleRejected as exc:
+            result.failed.append(ReadError(str(path), str(exc), item.line))
+        except SQLAlchemyError as exc:
+            if is_transient(exc):
+                raise
+            reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
+            result.failed.append(ReadError(str(path), reason, item.line))
+    return result
+
+
+def _store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]:
+    """Store the articles of ``paths`` in one transaction: what each file stored, and what failed.
 
     A transaction the database gave up to end a deadlock with another importer
-    (or SQLite's lock, with another writer) is tried again from the start; on
-    PostgreSQL the retry waits until no other importer is storing and keeps
-    them waiting until it is done.  Two importers of the same articles in
-    opposite orders would otherwise deadlock again at every try.
+    (or SQLite's lock, with another writer) is tried again from the start, all
+    of its files; on PostgreSQL the retry waits until no other importer is
+    storing and keeps them waiting until it is done.  Two importers of the same
+    articles in opposite orders would otherwise deadlock again at every try.
+    A group whose transaction fails for good is stored again one file to a
+    transaction, so that a file that cannot be committed costs only itself.
     """
     for attempt in range(1, FILE_ATTEMPTS + 1):
-        stored: list[Saved] = []
-        failed: list[ReadError] = []
+        results: list[StoredFile] = []
         try:
             with writer_session(engine, expire_on_commit=False) as session, session.begin():
                 _take_import_lock(session, alone=attempt > 1)
-                for item in read_file(path, fmt):
-                    if isinstance(item, ReadError):
-                        failed.append(item)
-                        continue
-                    try:
-                        saved = _store(session, item)
-                    except ArticleRejected as exc:
-                        failed.append(ReadError(str(path), str(exc), item.line))
-                        continue
-                    except SQLAlchemyError as exc:
-                        if is_transient(exc):
-                            raise
-                        reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
-                        failed.append(ReadError(str(path), reason, item.line))
-                        continue
-                    stored.append(saved)
-            return stored, failed
+                for path in paths:
+                    results.append(_store_file(session, path, fmt))
+            return results
         except SQLAlchemyError as exc:
             if is_transient(exc) and attempt < FILE_ATTEMPTS:
-                log.info("%s: %s; storing the file again", path, exc.orig or exc)
+                log.info(
+                    "%d files from %s: %s; storing its files again",
+                    len(paths),
+                    paths[0],
+                    exc.orig or exc,
+                )
                 time.sleep(0.1 * attempt)  # let the other transaction finish
                 continue
-            failed.append(
-                ReadError(str(path), f"データベースのエラーで何も保存していません（{exc}）")
-            )
-            return [], failed
+            if len(paths) > 1 and not is_transient(exc):
+                log.info("%d files: %s; storing them one at a time", len(paths), exc)
+                return [one for path in paths for one in _store_group(engine, [path], fmt)]
+            reason = f"データベースのエラーで何も保存していません（{exc}）"
+            read_errors = [done.failed for done in results] + [[]] * (len(paths) - len(results))
+            return [
+                StoredFile(path, failed=[*errors, ReadError(str(path), reason)])
+                for path, errors in zip(paths, read_errors, strict=True)
+            ]
     raise AssertionError("unreachable")
 
 
@@ -196,32 +257,34 @@ def import_files(
     """
     summary = summary if summary is not None else ImportSummary()
     bulk = _needs_full_build(index_store)
-    pending: list[Article] = []
-    for path in files:
-        summary.files += 1
-        stored, failed = _store_file(engine, path, fmt)
-        summary.failed.extend(failed)
+    unindexed = 0  # articles stored since the index last caught up
+    for group in file_groups(files):
+        done = _store_group(engine, group, fmt)
         # Another importer may have stored copies of the same stories meanwhile.
         stories.recheck(
             engine,
             [
                 saved.article.id
-                for saved in stored
+                for result in done
+                for saved in result.stored
                 if saved.outcome is Outcome.ADDED or "body" in saved.changed
             ],
         )
-        for saved in stored:
-            summary.count(saved.outcome)
-            if saved.outcome is Outcome.UPDATED:
-                summary.changes.append((saved.article.id, str(path), saved.changed))
-            if saved.outcome is not Outcome.UNCHANGED:
-                pending.append(saved.article)
-        if len(pending) >= INDEX_BATCH and not bulk:
+        for result in done:
+            summary.files += 1
+            summary.failed.extend(result.failed)
+            for saved in result.stored:
+                summary.count(saved.outcome)
+                if saved.outcome is Outcome.UPDATED:
+                    summary.changes.append((saved.article.id, str(result.path), saved.changed))
+                if saved.outcome is not Outcome.UNCHANGED:
+                    unindexed += 1
+            log.debug("%s: %d articles stored", result.path, len(result.stored))
+            if on_file is not None:
+                on_file(result.path)
+        if unindexed >= INDEX_BATCH and not bulk:
             catch_up(engine, index_store)
-            pending = []
-        log.debug("%s: %d articles stored", path, len(stored))
-        if on_file is not None:
-            on_file(path)
+            unindexed = 0
     log.info(
         "read %d files: %d added, %d updated, %d unchanged, %d failed",
         summary.files,

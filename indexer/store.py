@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, or_, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -170,6 +170,14 @@ def _values(draft: ArticleDraft) -> dict[str, Any]:
     return values
 
 
+# Built once, not for every article stored: building is a good part of
+# what a statement costs.
+_BY_URL_OR_TEXT = select(Article).where(
+    or_(Article.url == bindparam("url"), Article.content_hash == bindparam("content_hash"))
+)
+_BY_TEXT = select(Article).where(Article.content_hash == bindparam("content_hash"))
+
+
 @dataclass(frozen=True)
 class Saved:
     outcome: Outcome
@@ -186,12 +194,13 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     """
     values = _values(draft)
     _check_storable(values)
-    existing = None
-    if draft.url:
-        existing = session.scalars(select(Article).where(Article.url == draft.url)).first()
-    twin = session.scalars(
-        select(Article).where(Article.content_hash == values["content_hash"])
-    ).first()
+    # The article at this URL and the one with this text, in one query.
+    found = session.scalars(
+        _BY_URL_OR_TEXT if draft.url else _BY_TEXT,
+        {"url": draft.url, "content_hash": values["content_hash"]},
+    ).all()
+    existing = next((a for a in found if draft.url and a.url == draft.url), None)
+    twin = next((a for a in found if a.content_hash == values["content_hash"]), None)
     if existing is None:
         if twin is not None:
             return Saved(Outcome.UNCHANGED, twin)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from indexer.cli import cli
 from indexer.errors import IndexDamaged
-from indexer.importing import _store_file
+from indexer.importing import _store_group
 
 from .conftest import SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
 
@@ -43,9 +43,9 @@ def test_articles_stored_by_an_interrupted_import_are_found_and_repaired(archive
         tmp_path / "late.jsonl",
         [{"title": f"遅れた記事{n}", "body": f"索引に入らなかった記事{n}。"} for n in range(3)],
     )
-    stored, failed = _store_file(archive.engine, source, "auto")
-    assert len(stored) == 3 and not failed
-    missing = sorted(saved.article.id for saved in stored)
+    [done] = _store_group(archive.engine, [source], "auto")
+    assert len(done.stored) == 3 and not done.failed
+    missing = sorted(saved.article.id for saved in done.stored)
     found = archive.check()
     assert found.missing == tuple(missing) and not found.extra and not found.stale
 
@@ -63,7 +63,7 @@ def test_an_import_that_stores_nothing_new_still_indexes_what_an_earlier_one_lef
     archive, tmp_path
 ):
     source = write_jsonl(tmp_path / "late.jsonl", [{"title": "置き去り", "body": "本文です。"}])
-    _store_file(archive.engine, source, "auto")
+    _store_group(archive.engine, [source], "auto")
     summary = archive.import_paths([source])  # everything unchanged now
     assert summary.unchanged == 1 and summary.added == 0
     assert archive.search("置き去り").total == 1

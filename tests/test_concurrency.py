@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
+from indexer import importing
 from indexer.models import Article
+from indexer.store import Outcome, save_article
 
-from .conftest import ROOT, import_into, make_archive, write_jsonl
+from .conftest import ROOT, import_into, make_archive, read_one, write_jsonl
 
 WITH_URL = [
     {
@@ -84,6 +90,43 @@ def test_two_importers_of_overlapping_files_store_every_article_once(postgres_da
         assert tuple(distinct) == (len(records), len(WITH_URL))
         titles = set(session.scalars(select(Article.title)))
     assert titles == {r["title"] for r in records}
+
+
+def test_a_group_of_files_that_deadlocks_is_stored_again_whole(
+    postgres_databases, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO, logger=importing.__name__)
+    url = postgres_databases.new()
+    folder = tmp_path / "group"
+    folder.mkdir()
+    for n in range(2):
+        record = {"title": f"記事{n}", "body": f"本文その{n}。", "url": f"https://news.example/{n}"}
+        write_jsonl(folder / f"{n}.jsonl", [record])
+    files = sorted(folder.iterdir())
+    drafts = [read_one(path) for path in files]
+    with make_archive(tmp_path / "home", url) as archive:
+        done = []
+        group = threading.Thread(
+            target=lambda: done.extend(importing._store_group(archive.engine, files, "auto"))
+        )
+        # Another writer stores the same two articles in the opposite order:
+        # the importer waits for its second article, and then the other writer
+        # for the importer's first.  PostgreSQL ends the deadlock by failing
+        # the importer's transaction (it has waited longer).
+        with Session(archive.engine) as other, other.begin():
+            save_article(other, drafts[1])
+            group.start()
+            with archive.engine.connect() as watcher:
+                deadline = time.monotonic() + 30
+                while not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                    assert time.monotonic() < deadline, "the importer never waited"
+                    time.sleep(0.01)
+            save_article(other, drafts[0])
+        group.join(timeout=60)
+        assert not group.is_alive()
+    assert "storing its files again" in caplog.text
+    assert [(r.path, r.failed) for r in done] == [(path, []) for path in files]
+    assert [saved.outcome for r in done for saved in r.stored] == [Outcome.UNCHANGED] * 2
 
 
 def test_a_url_too_long_to_index_fails_that_article_only(archive, tmp_path):

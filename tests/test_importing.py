@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from indexer import importing
 from indexer.models import Article
 from indexer.store import article_record
 
@@ -139,3 +140,73 @@ def test_a_file_whose_transaction_fails_stores_none_of_its_articles(archive):
         _store(session, ArticleDraft(title="途中まで保存", body="この記事は残らない。"))
         raise RuntimeError("the file fails after its first article")
     assert len(stored(archive)) == before
+
+
+# The database refuses an article, or a change, whose title is this one.
+REFUSED = "壊れた記事"
+_SQLITE_REFUSE = """
+    CREATE TRIGGER refuse BEFORE INSERT ON {table} WHEN {condition}
+    BEGIN SELECT RAISE(ABORT, 'refused by a test'); END
+"""
+_POSTGRES_REFUSE = [
+    """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF {condition} THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$""",
+    "CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()",
+]
+
+
+def refuse(archive, table: str, condition: str) -> None:
+    """Make the database itself refuse the rows of ``table`` that meet ``condition``."""
+    postgresql = archive.engine.dialect.name == "postgresql"
+    statements = _POSTGRES_REFUSE if postgresql else [_SQLITE_REFUSE]
+    with archive.engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement.format(table=table, condition=condition))
+
+
+def one_article_files(folder, titles):
+    folder.mkdir()
+    for n, title in enumerate(titles):
+        write_jsonl(folder / f"{n:02}.jsonl", [{"title": title, "body": f"{title}の本文その{n}。"}])
+    return folder
+
+
+def change_log(archive) -> list[tuple[int, str]]:
+    with archive.engine.connect() as connection:
+        return sorted(
+            map(tuple, connection.exec_driver_sql("SELECT article_id, kind FROM changes"))
+        )
+
+
+def test_an_article_refused_in_the_middle_of_a_group_costs_its_file_only(archive, tmp_path):
+    refuse(archive, "articles", f"NEW.title = '{REFUSED}'")
+    folder = one_article_files(tmp_path / "group", ["一つ目", REFUSED, "三つ目"])
+    assert importing.GROUP_FILES >= 3  # one transaction for all three files
+
+    summary = import_into(archive, folder)
+
+    assert summary.added == 2 and summary.files == 3
+    [error] = summary.failed
+    assert error.path == str(folder / "01.jsonl") and "refused by a test" in str(error)
+    assert [a.title for a in stored(archive)] == ["一つ目", "三つ目"]
+    assert change_log(archive) == [(a.id, "insert") for a in stored(archive)]
+    assert archive.search("三つ目").total == 1
+
+
+def test_a_group_that_cannot_commit_is_stored_one_file_at_a_time(archive, tmp_path):
+    # Changes are written as the transaction commits: the group's commit fails.
+    refuse(
+        archive,
+        "changes",
+        f"(SELECT title FROM articles WHERE id = NEW.article_id) = '{REFUSED}'",
+    )
+    folder = one_article_files(tmp_path / "group", ["一つ目", "二つ目", REFUSED, "四つ目"])
+
+    summary = import_into(archive, folder)
+
+    assert summary.added == 3 and summary.files == 4
+    [error] = summary.failed
+    assert error.path == str(folder / "02.jsonl")
+    assert "データベースのエラーで何も保存していません" in str(error)
+    assert [a.title for a in stored(archive)] == ["一つ目", "二つ目", "四つ目"]
+    assert change_log(archive) == [(a.id, "insert") for a in stored(archive)]
