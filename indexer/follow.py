@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from indexer import changes
 from indexer.errors import IndexDamaged, IndexMissing, IndexOutdated
 from indexer.index import ChangeBatch, IndexInfo, IndexStore
+from indexer.models import Article
 from indexer.store import count_articles, get_articles, iter_articles, snapshot_session
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,74 @@ def catch_up(
         if applied_batch.changes < batch:
             break
     return done
+
+
+class Tail:
+    """The database's articles as they are stored, for a rebuild that runs while they are.
+
+    :meth:`existing` gives every article stored already (one snapshot, as of
+    change ``seq``); each later call of :meth:`new` gives the articles that
+    the changes logged since bring in.  A rebuild cannot replace a document
+    it is still writing, so an article that changes again after it was given
+    is noted in ``again``, to be applied once the rebuild is done
+    (:func:`rebuild_alongside`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seq = 0  # the last change the articles given include
+        self.given = 0
+        self._seen: set[int] = set()
+        self.again: set[int] = set()
+
+    def existing(self) -> Iterator[Article]:
+        with snapshot_session(self.engine) as session:
+            self.seq = changes.last_seq(session)
+            for article in iter_articles(session):
+                self._seen.add(article.id)
+                self.given += 1
+                yield article
+
+    def new(self) -> Iterator[Article]:
+        with Session(self.engine) as session:
+            while found := changes.changes_after(session, self.seq, FOLLOW_BATCH):
+                fresh = []
+                for change in found:
+                    if change.article_id in self._seen:
+                        self.again.add(change.article_id)
+                    else:
+                        fresh.append(change.article_id)
+                ids = list(dict.fromkeys(fresh))
+                # The rows as they are now; one deleted meanwhile is left out
+                # (and should it come back, it is applied again).
+                for article in get_articles(session, ids):
+                    self.given += 1
+                    yield article
+                self._seen.update(ids)
+                self.seq = found[-1].seq
+                session.expunge_all()
+
+
+def rebuild_alongside(
+    engine: Engine, index_store: IndexStore, tail: Tail, articles: Iterable[Article]
+) -> IndexInfo:
+    """Rebuild the index from ``articles`` (what ``tail`` gives), then apply what changed again."""
+    info = index_store.rebuild(articles, lambda: tail.given, applied_seq=lambda: tail.seq)
+    if tail.again:
+        ids = sorted(tail.again)
+        log.info("%d articles changed again while the index was built: applying them", len(ids))
+
+        def read(applied: int) -> ChangeBatch:
+            with Session(engine) as session:
+                found = get_articles(session, ids)
+                session.expunge_all()
+            present = {article.id for article in found}
+            removed = [i for i in ids if i not in present]
+            return ChangeBatch(found, removed, seq=applied, changes=len(ids))
+
+        index_store.apply_changes(read, expected=len(ids))
+        info = index_store.info()
+    return info
 
 
 def _rebuilt(engine: Engine, index_store: IndexStore, reason: str) -> FollowResult:

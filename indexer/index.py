@@ -335,15 +335,17 @@ class IndexStore:
     def rebuild(
         self,
         articles: Iterable[Article],
-        expected: int,
+        expected: int | Callable[[], int],
         on_progress: Callable[[int], None] | None = None,
-        applied_seq: int | None = None,
+        applied_seq: int | Callable[[], int] | None = None,
     ) -> IndexInfo:
         """Index ``articles`` into a new generation and switch searches to it.
 
         Imports into the old generation wait while this runs (it holds that
         generation's write lock), so no article imported meanwhile is lost.
         ``applied_seq`` is the last change the articles are known to include.
+        Both it and ``expected`` (how many articles there are) may be
+        functions, asked once ``articles`` is exhausted.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         # One rebuild at a time, whether or not an index exists yet: a rebuild
@@ -359,9 +361,9 @@ class IndexStore:
     def _rebuild(
         self,
         articles: Iterable[Article],
-        expected: int,
+        expected: int | Callable[[], int],
         on_progress: Callable[[int], None] | None,
-        applied_seq: int | None,
+        applied_seq: int | Callable[[], int] | None,
     ) -> IndexInfo:
         try:
             old = self.current_path()
@@ -393,6 +395,8 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
             documents = whoosh_index.open_dir(str(path)).doc_count()
+            expected = expected() if callable(expected) else expected
+            applied_seq = applied_seq() if callable(applied_seq) else applied_seq
             if documents != expected:
                 shutil.rmtree(path, ignore_errors=True)
                 raise ArchiveError(

@@ -210,3 +210,64 @@ def test_a_group_that_cannot_commit_is_stored_one_file_at_a_time(archive, tmp_pa
     assert "データベースのエラーで何も保存していません" in str(error)
     assert [a.title for a in stored(archive)] == ["一つ目", "二つ目", "四つ目"]
     assert change_log(archive) == [(a.id, "insert") for a in stored(archive)]
+
+
+def test_a_first_import_indexes_the_last_version_of_an_article_it_updates(
+    archive, tmp_path, monkeypatch
+):
+    """The index is built while the files are stored: a later file's update still lands in it."""
+    monkeypatch.setattr(importing, "GROUP_FILES", 1)  # a transaction a file, indexed in turn
+    url = "https://www.news.example/a/1"
+    first = write_jsonl(
+        tmp_path / "a1.jsonl", [{"title": "速報", "body": "台風が接近。", "url": url}]
+    )
+    others = write_jsonl(
+        tmp_path / "a2.jsonl",
+        [
+            {"title": f"港の話題{i}", "body": f"港の話題その{i}。", "url": f"{url}/{i}"}
+            for i in range(5)
+        ],
+    )
+    later = write_jsonl(
+        tmp_path / "a3.jsonl", [{"title": "続報", "body": "台風が上陸した。", "url": url}]
+    )
+    summary = import_into(archive, first, others, later)
+    assert (summary.added, summary.updated) == (6, 1)
+    assert archive.search("上陸").total == 1
+    assert archive.search("速報").total == 0
+    assert archive.search("港").total == 5
+    assert archive.check().ok
+
+
+def test_a_first_import_stopped_midway_keeps_no_half_index_and_the_next_one_finishes(
+    archive, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(importing, "GROUP_FILES", 1)
+    files = [
+        write_jsonl(
+            tmp_path / f"f{i}.jsonl",
+            [
+                {
+                    "title": f"灯台{i}",
+                    "body": f"灯台の話題その{i}。",
+                    "url": f"https://x.example/{i}",
+                }
+            ],
+        )
+        for i in range(4)
+    ]
+    done = []
+
+    def stop_at_the_second(path):
+        done.append(path)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        importing.import_files(files, archive.engine, archive.index, on_file=stop_at_the_second)
+    assert not list(archive.index.root.glob("gen-*"))
+    assert len(stored(archive)) == 2
+    summary = import_into(archive, *files)
+    assert (summary.added, summary.unchanged) == (2, 2)
+    assert archive.search("灯台").total == 4
+    assert archive.check().ok
