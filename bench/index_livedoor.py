@@ -8,8 +8,9 @@ Measured in one run, on the same articles:
   nothing else: the floor any Sudachi-based indexer pays;
 * **reference, SQLite FTS5 trigram**: the same articles into an FTS5 table with
   the trigram tokenizer: what a no-morphology engine costs;
-* **ours, import**: ``python -m indexer import`` as a user runs it (read, store
-  in SQLite, then build the index in one parallel rebuild, as a first import does);
+* **ours, import**: ``python -m indexer import`` as a user runs it (read and
+  store in SQLite while a parallel rebuild indexes what is stored, as a first
+  import does);
 * **ours, reindex**: ``python -m indexer reindex`` (rebuild from the database);
 * **ours, search**: latency of keyword queries taken from titles.
 

@@ -10,7 +10,7 @@ The corpus is a livedoor folder or a folder of JSON Lines files
   and body paragraph, in this process, on one core: the floor any
   Sudachi-based indexer pays;
 * **first import**: ``python -m indexer import`` into the empty ``--home``
-  (read, store in SQLite, then build the index in one parallel rebuild);
+  (read and store in SQLite while a parallel rebuild indexes what is stored);
 * **reindex**: ``python -m indexer reindex`` (rebuild the index from the database);
 * **import of 100 new articles** (``--new``; made by bench/make_corpus.py with
   another seed) into a copy of the archive just built: what adding a day's
