@@ -22,7 +22,7 @@ from indexer import changes
 from indexer.errors import IndexDamaged, IndexMissing, IndexOutdated
 from indexer.index import ChangeBatch, IndexInfo, IndexStore
 from indexer.models import Article
-from indexer.store import count_articles, get_articles, iter_articles, snapshot_session
+from indexer.store import get_articles, iter_articles, snapshot_session
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,10 @@ def rebuild_index(
     engine: Engine, index_store: IndexStore, on_progress: Callable[[int], None] | None = None
 ) -> IndexInfo:
     """Rebuild the whole index from the database, recording the last change it includes."""
-    with snapshot_session(engine) as session:
-        # The newest change first: the articles read after it include it and
-        # everything before it, so nothing is missed (a later change may be
-        # applied again, which does no harm).
-        seq = changes.last_seq(session)
-        total = count_articles(session)
-        return index_store.rebuild(iter_articles(session), total, on_progress, applied_seq=seq)
+    tail = Tail(engine)
+    return index_store.rebuild(
+        tail.existing(), lambda: tail.given, on_progress, applied_seq=lambda: tail.seq
+    )
 
 
 def catch_up(
@@ -114,6 +111,9 @@ class Tail:
 
     def existing(self) -> Iterator[Article]:
         with snapshot_session(self.engine) as session:
+            # The newest change first: the articles read after it include it and
+            # everything before it, so nothing is missed (a later change may be
+            # applied again, which does no harm).
             self.seq = changes.last_seq(session)
             for article in iter_articles(session):
                 self._seen.add(article.id)
@@ -151,11 +151,7 @@ def rebuild_alongside(
 
         def read(applied: int) -> ChangeBatch:
             with Session(engine) as session:
-                found = get_articles(session, ids)
-                session.expunge_all()
-            present = {article.id for article in found}
-            removed = [i for i in ids if i not in present]
-            return ChangeBatch(found, removed, seq=applied, changes=len(ids))
+                return _as_they_are(session, ids, applied, len(ids))
 
         index_store.apply_changes(read, expected=len(ids))
         info = index_store.info()
@@ -173,15 +169,15 @@ def _read_batch(engine: Engine, after: int, limit: int) -> ChangeBatch | None:
         if not found:
             return None
         ids = list(dict.fromkeys(change.article_id for change in found))
-        # The rows as they are now (at least as new as the changes just read).
-        articles = get_articles(session, ids)
-        present = {article.id for article in articles}
-        return ChangeBatch(
-            articles=articles,
-            removed=[i for i in ids if i not in present],
-            seq=found[-1].seq,
-            changes=len(found),
-        )
+        return _as_they_are(session, ids, found[-1].seq, len(found))
+
+
+def _as_they_are(session: Session, ids: list[int], seq: int, count: int) -> ChangeBatch:
+    """The rows of these articles as they are now, and those no longer stored, as a batch."""
+    articles = get_articles(session, ids)
+    session.expunge_all()
+    present = {article.id for article in articles}
+    return ChangeBatch(articles, [i for i in ids if i not in present], seq=seq, changes=count)
 
 
 def follow(

@@ -125,9 +125,9 @@ def read_segment_postings(
 
     From the segment's listing when it lists the term, else block by block.
     """
-    terms = segreader._terms
     if listing is not None and (found := listing.postings(field, btext)) is not None:
         return found
+    terms = segreader._terms
     try:
         terminfo = terms.term_info(field, btext)
     except (TermNotFound, KeyError):
@@ -492,7 +492,7 @@ class Snapshot:
             total = int(lengths.sum())
             if kind is Characters:  # (position, start, length) deltas: the first is the position's
                 flat = np.fromiter(chain.from_iterable(codes), np.dtype((np.int64, 3)), total)
-                deltas = flat[:, 0] if total else _EMPTY_IDS
+                deltas = flat[:, 0]
             else:
                 deltas = np.fromiter(chain.from_iterable(codes), dtype=np.int64, count=total)
             running = np.cumsum(deltas)

@@ -84,13 +84,13 @@ class FieldWriter(W3FieldWriter):
                 listed = self._add_term(term_items, doc_lengths)
                 self.finish_term()
                 if listed is not None:
-                    self._listing.add(fieldname, btext, *listed)
+                    self._listing.add(fieldname, btext, listed)
             self.finish_field()
 
     def _add_term(self, items, doc_lengths: list[int | None] | None):
         """Fill the postings writer a block at a time, as ``add_posting`` would one by one.
 
-        For a term to list, its ``(ids, weights, block offsets)``; otherwise None.
+        For a term to list, its blocks as ``(offset, ids, weights)``; otherwise None.
         """
         writer = self._postwriter
         limit = writer._blocklimit
@@ -98,15 +98,14 @@ class FieldWriter(W3FieldWriter):
         weights: list[float] = []
         values: list[bytes] = []
         sizes: list[int] = []
-        all_ids, all_weights, starts = array("I"), array("f"), array("Q")
+        # The blocks written so far; _fill gives each block arrays of its own.
+        blocks: list[tuple[int, array, array]] = []
         for _, _, docnum, weight, value in items:
             if docnum == -1:
                 continue  # a spelling-graph entry, which W3 does not store
             if len(ids) == limit:
                 _fill(writer, ids, weights, values, sizes, self._codec)
-                starts.append(self._block_start(writer))
-                all_ids.extend(writer._ids)
-                all_weights.extend(writer._weights)
+                blocks.append((self._block_start(writer), writer._ids, writer._weights))
                 writer._write_block()
                 ids, weights, values, sizes = [], [], [], []
             ids.append(docnum)
@@ -116,13 +115,11 @@ class FieldWriter(W3FieldWriter):
             if doc_lengths is not None and (size := doc_lengths[docnum]):
                 sizes.append(size)
         _fill(writer, ids, weights, values, sizes, self._codec)
-        if len(all_ids) + len(ids) < self._codec.listed or not ids:
+        if len(blocks) * limit + len(ids) < self._codec.listed or not ids:
             return None
         # finish_term() writes this last block next, where the file now ends.
-        starts.append(self._block_start(writer))
-        all_ids.extend(writer._ids)
-        all_weights.extend(writer._weights)
-        return all_ids, all_weights, starts
+        blocks.append((self._block_start(writer), writer._ids, writer._weights))
+        return blocks
 
     def _block_start(self, writer) -> int:
         """Where the block the writer writes next starts (after the list's header, if first)."""
@@ -152,8 +149,15 @@ class Listing:
         self._block_size = block_size
         self._terms: dict[str, dict[bytes, tuple[int, int, int, int]]] = {}
 
-    def add(self, fieldname: str, btext: bytes, ids: array, weights: array, starts: array) -> None:
+    def add(self, fieldname: str, btext: bytes, blocks: list[tuple[int, array, array]]) -> None:
+        """List a term from its blocks: ``(offset, ids, weights)`` each."""
         offset = self._file.tell()
+        starts = array("Q", (start for start, _, _ in blocks))
+        ids = array("I")
+        weights = array("f")
+        for _, block_ids, block_weights in blocks:
+            ids.extend(block_ids)
+            weights.extend(block_weights)
         try:
             counts = array("B", map(int, weights))
         except OverflowError:

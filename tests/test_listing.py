@@ -52,7 +52,11 @@ def whoosh_folder(tmp_path):
 def test_weights_are_listed_in_one_byte_only_when_that_keeps_them(tmp_path, weights, width):
     storage = FileStorage(str(tmp_path))
     listing = Listing(storage.create_file("x.lst"), block_size=2)
-    listing.add("body", b"word", array("I", [3, 7, 9]), array("f", weights), array("Q", [8, 99]))
+    blocks = [
+        (8, array("I", [3, 7]), array("f", weights[:2])),
+        (99, array("I", [9]), array("f", weights[2:])),
+    ]
+    listing.add("body", b"word", blocks)
     listing.close()
     read = SegmentListing(tmp_path / "x.lst")
     [(_, _, count, _, length)] = read.entries()
