@@ -9,8 +9,9 @@ field: 東京都 inside 東京都庁).  A unit also matches its dictionary synon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from whoosh import query as wq
@@ -23,7 +24,7 @@ from indexer.analysis import (
     query_units,
     query_words,
 )
-from indexer.query import Filter, ParsedQuery, Word
+from indexer.query import Clause, Filter, ParsedQuery, Word
 
 # Keywords are usually what the article is about, so the title weighs most; the
 # words of a sentence describe the content, and a title matching one of them
@@ -51,6 +52,8 @@ SYNONYM_BOOST = 0.1
 MIN_SYNONYM_SOURCE = 2
 # Another dictionary reading of a word typed alone scores just below the reading Sudachi chose.
 READING_BOOST = 0.8
+_KANA_ENDING = re.compile(r"[ぁ-ゖ]+$")
+_KANJI_START = re.compile(r"[一-鿿々]")
 # A query typed without spaces that holds this many words is read as a sentence.
 SENTENCE_UNITS = 4
 
@@ -92,6 +95,9 @@ class Plan:
     strict: wq.Query | None = None  # every clause (AND)
     partial: wq.Query | None = None  # any plain word; quoted and field words still required
     bonus: wq.Query | None = None  # scores units standing together higher, matches nothing new
+    # Every clause as typed, without synonyms; set only when a synonym could match.
+    # Articles it matches rank first (see ``literal_query``).
+    literal: wq.Query | None = None
     exclude: wq.Query | None = None  # the -words
     filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
     sentence: bool = False  # typed as a sentence: ranked by any of its words
@@ -320,7 +326,46 @@ class QueryPlanner:
         plan.sentence = False
         plan.strict = required[0] if len(required) == 1 else wq.And(required)
         plan.partial = any_word
+        plan.literal = literal_query(analyzed)
         return plan
+
+
+def literal_query(analyzed: list[tuple[Clause, list[AnalyzedWord]]]) -> wq.Query | None:
+    """Every clause matched by the words as typed (or another reading of them, or
+    their characters inside a longer word), not by a synonym; ``None`` if no word has one.
+
+    An article holding every typed word ranks before one that needs a synonym
+    for any of them, whatever its score: a synonym's score is small, but the
+    other words' can be large (投入 in a title with 対応 outranked the article
+    holding both 投下 and 対応 in its body, for 投下 対応).
+    """
+    literal = [
+        (clause, [replace(item, synonyms=_forms_only(item)) for item in items])
+        for clause, items in analyzed
+        if not clause.negated
+    ]
+    if all(a == b for (_, a), (_, b) in zip(literal, analyzed, strict=False)):
+        return None
+    clauses = [_clause_query(items) for _, items in literal]
+    clauses = [q for q in clauses if q is not None]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+
+def _forms_only(item: AnalyzedWord) -> tuple[tuple[Synonym, ...], ...]:
+    """Each unit's synonyms that are another form of it: the same kanji with another
+    kana ending (別れ for 別れる, 踊り for 踊る), as a typo or an inflection gives."""
+    return tuple(
+        tuple(s for s in synonyms if _stem(s.text) and _stem(s.text) == _stem(unit))
+        for unit, synonyms in zip(item.units, item.synonyms, strict=True)
+    )
+
+
+def _stem(text: str) -> str:
+    """``text`` without its kana ending, if it starts with a kanji; else empty."""
+    stem = _KANA_ENDING.sub("", text)
+    return stem if _KANJI_START.match(stem) else ""
 
 
 def is_sentence(words: list[AnalyzedWord]) -> bool:

@@ -7,11 +7,14 @@ How results are ranked (the queries themselves are built in ``matching``):
    best partial matches shown, and the page says so;
 2. a sentence or question (many words typed without spaces, or ending in a
    question mark) is ranked by all its words, since no article holds them all;
-3. within that, BM25F over the fields, the title weighted above the body and
+3. among keyword results, those holding every word as typed (or in another
+   form or reading, or inside a longer word) come before those that need a
+   dictionary synonym for one of them (米国 before アメリカ for 米国);
+4. within that, BM25F over the fields, the title weighted above the body and
    the body above the captions; a word found only inside a longer compound
    (the bigram field), a dictionary synonym or another reading scores below
-   the word itself; the units of a typed compound standing together, and the
-   typed words standing in the title in the order typed, score higher.
+   the word itself; the units of a typed compound standing together, and
+   typed words standing near each other, score higher.
 """
 
 from __future__ import annotations
@@ -512,6 +515,9 @@ class _Found:
     # The main query found nothing, so these are the best partial matches (no bonus).
     partial: bool
     bonus: wq.Query | None
+    # The matches holding every typed word without a synonym, when only some do:
+    # they rank first (``Plan.literal``).
+    literal: np.ndarray | None = None
 
 
 def _find(evaluator: Evaluator, plan: Plan, date_from: date | None, date_to: date | None) -> _Found:
@@ -537,7 +543,12 @@ def _find(evaluator: Evaluator, plan: Plan, date_from: date | None, date_to: dat
         partial = matching(plan.partial)
         if len(partial):
             return _Found(partial, True, None)
-    return _Found(main, False, plan.bonus)
+    literal = None
+    if plan.literal is not None and len(main):
+        literal = evaluator.docs(plan.literal, main.ids)
+        if len(literal) == len(main):
+            literal = None
+    return _Found(main, False, plan.bonus, literal)
 
 
 def _find_narrowed(
@@ -561,7 +572,7 @@ def _find_narrowed(
                 found, narrowed = partial, narrowed_partial
                 keep = narrowed.all()
     matches = found.matches
-    kept = _Found(Matches(matches.ids[keep], matches.scores[keep]), found.partial, found.bonus)
+    kept = replace(found, matches=Matches(matches.ids[keep], matches.scores[keep]))
     return kept, matches.ids, narrowed
 
 
@@ -620,13 +631,36 @@ def _order(
 ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """The matches in result order (right at least for the first ``needed``) and their scores."""
     if sort == "relevance":
-        return rank_with_bonus(evaluator, found.matches, found.bonus, needed)
+        if found.literal is None:
+            return rank_with_bonus(evaluator, found.matches, found.bonus, needed)
+        return _tiered(evaluator, found, needed)
     ids = found.matches.ids
     times = evaluator.snapshot.column("time_key")[ids]
     undated = evaluator.snapshot.column("undated")[ids]
     # Undated articles go last either way; equal times by document number, as Whoosh sorts.
     order = np.lexsort((ids, -times if sort == "newest" else times, undated))
     return ids[order], lambda ids: np.zeros(len(ids))
+
+
+def _tiered(
+    evaluator: Evaluator, found: _Found, needed: int
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Relevance order with the articles holding every typed word first, then the rest."""
+    matches = found.matches
+    first = np.isin(matches.ids, found.literal)
+    tiers = [Matches(matches.ids[keep], matches.scores[keep]) for keep in (first, ~first)]
+    top, top_score = rank_with_bonus(evaluator, tiers[0], found.bonus, needed)
+    rest, rest_score = rank_with_bonus(evaluator, tiers[1], found.bonus, max(needed - len(top), 0))
+    top_ids = tiers[0].ids
+
+    def score(ids: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(ids))
+        upper = np.isin(ids, top_ids)
+        out[upper] = top_score(ids[upper])
+        out[~upper] = rest_score(ids[~upper])
+        return out
+
+    return np.concatenate([top, rest]), score
 
 
 def _check_sort(sort: str) -> None:

@@ -96,7 +96,13 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
         results = searcher.search(scored, **options)
         if results.is_empty() and plan.partial is not None:
             results = searcher.search(plan.partial, **options)
-        return [(int(hit["id"]), hit.score) for hit in results]
+            return [(int(hit["id"]), hit.score) for hit in results]
+        answer = [(int(hit["id"]), hit.score, hit.docnum) for hit in results]
+        if plan.literal is not None and sort == "relevance":
+            # Articles holding every typed word come first, each tier by score.
+            literal = set(searcher.docs_for_query(plan.literal))
+            answer.sort(key=lambda hit: hit[2] not in literal)
+        return [(article, score) for article, score, _ in answer]
 
 
 def in_dates(searcher, dates: wq.And, docnum: int) -> bool:

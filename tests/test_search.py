@@ -96,6 +96,34 @@ def test_word_inside_a_compound_ranks_below_the_word_itself(archive):
     assert titles(archive, "京都") == ["京都の寺で紅葉が見頃", "都庁の展望室が改装"]
 
 
+def test_articles_holding_every_typed_word_rank_before_those_needing_a_synonym(tmp_path):
+    # 投入 is a synonym of 投下: the first article matches 投下 対応 only through
+    # it, yet 対応 in its title outscored the second article's two body words.
+    archive = make_archive(tmp_path)
+    articles = [
+        {"title": "新型機の投入に対応", "body": "新型機の投入と対応が決まった。", "url": "u:1"},
+        {"title": "記事", "body": "資金を投下して需要に対応する。", "url": "u:2"},
+        {"title": "対応を急ぐ", "body": "各社が対応を急いでいる。投入は来月。", "url": "u:3"},
+    ]
+    import_into(archive, write_jsonl(tmp_path / "a.jsonl", articles))
+    page = archive.search("投下 対応", page_size=1)
+    assert page.total == 3
+    assert [hit.title for hit in page.hits] == ["記事"]
+    rest = [archive.search("投下 対応", page=n, page_size=1).hits[0].title for n in (2, 3)]
+    assert set(rest) == {"新型機の投入に対応", "対応を急ぐ"}
+
+
+def test_another_form_of_a_typed_word_is_not_a_synonym(archive):
+    # 別れ and 離別 are both dictionary synonyms of 別れる; 別れ is the word itself
+    # in another form (what a typo such as 別れれ also reads as), 離別 another word.
+    plan, _ = archive._search.understand("別れる 描く")
+    everything, literal = plan.strict.all_terms(), plan.literal.all_terms()
+    assert {("body", "別れ"), ("body", "離別")} <= everything
+    assert ("body", "別れ") in literal
+    assert ("body", "離別") not in literal
+    assert archive._search.understand("関西 ターミナル")[0].literal is None  # no synonyms
+
+
 def test_all_words_first_then_partial_matches_only_when_none_has_them_all(archive):
     strict = archive.search("空港 滑走路")
     assert not strict.partial and strict.total == 1
