@@ -91,15 +91,20 @@ class _Piece:
 
 
 def _glued_bracket(text: str, i: int, before: str) -> bool:
-    """Whether the 「…」 at ``i`` is part of a sentence (「天洋丸」が…) rather than a phrase.
+    """Whether the 「…」 or “…” at ``i`` is part of a sentence (「天洋丸」が…) rather than a phrase.
 
-    Japanese text quotes names with 「」 all the time; only a bracket standing
-    apart, with spaces or the ends of the query around it, asks for a phrase.
+    Japanese text quotes names with 「」, and headlines with “”, all the time
+    (“あげまん女”って何ですか？); only a quote standing apart, with spaces or
+    the ends of the query around it, asks for a phrase.  A “” after ``-`` or
+    ``title:`` is a phrase too: that is how a phrase holding " is written.
     """
-    if text[i] not in "「『":
+    if text[i] not in "「『“":
         return False
     close = text.find(_QUOTES[text[i]], i + 1)
     after = text[close + 1 : close + 2] if close >= 0 else ""
+    if text[i] == "“":
+        prefix = before in _MINUS or before.endswith((":", "："))
+        return (bool(before) and not prefix) or bool(after.strip())
     return bool(before) or bool(after.strip())
 
 
@@ -110,7 +115,13 @@ def _split(text: str) -> list[_Piece]:
     i = 0
     while i < len(text):
         char = text[i]
-        if char in _QUOTES and not _glued_bracket(text, i, current):
+        if char in _QUOTES and _glued_bracket(text, i, current):
+            # Text up to the closing quote, which must not open a phrase of its own (”).
+            close = text.find(_QUOTES[char], i + 1)
+            end = len(text) if close < 0 else close + 1
+            current += text[i:end]
+            i = end
+        elif char in _QUOTES:
             close = text.find(_QUOTES[char], i + 1)
             end = len(text) if close < 0 else close
             pieces.append(_Piece(current, text[i + 1 : end].strip(), True))

@@ -23,6 +23,9 @@ from indexer.query import Clause, Filter, ParsedQuery, Word, format_query, parse
         ("「天洋丸」が沈んだのはなぜ？", "「天洋丸」が沈んだのはなぜ？"),
         ('"彼は「はい」と言った"', '"彼は「はい」と言った"'),
         ('「"引用"の話」', '“"引用"の話”'),
+        ("“あげまん女”って何ですか？", "“あげまん女”って何ですか？"),
+        ("新生活を“いつもの音楽”で彩る", "新生活を“いつもの音楽”で彩る"),
+        ("“国際 空港”", '"国際 空港"'),
     ],
 )
 def test_a_parsed_query_prints_back_to_the_same_query(text, printed):
