@@ -76,6 +76,9 @@ class AnalyzedWord:
     negated: bool = False
     # Other dictionary readings of the whole word (付け → 付ける), scored a little lower.
     readings: tuple[str, ...] = ()
+    # Whether it holds particles or punctuation between its words (生産へ), not only
+    # content words (a compound such as 新型コロナウイルス感染症).
+    prose: bool = False
 
     def synonym_units(self, index: int) -> tuple[tuple[str, ...], ...]:
         return tuple(s.units for s in self.synonyms[index])
@@ -248,6 +251,7 @@ class QueryPlanner:
         readings = (
             () if word.phrase else tuple(r for r in dictionary_readings(word.text) if (r,) != units)
         )
+        covered = {i for m in found for i in range(m.start, m.end)}
         return AnalyzedWord(
             word=word,
             units=units,
@@ -255,6 +259,7 @@ class QueryPlanner:
             synonyms=tuple(() if word.phrase else self._synonyms(u) for u in units),
             negated=negated,
             readings=readings,
+            prose=any(i not in covered for i, c in enumerate(word.text) if not c.isspace()),
         )
 
     def _synonyms(self, unit: str) -> tuple[Synonym, ...]:
@@ -373,11 +378,16 @@ def is_sentence(words: list[AnalyzedWord]) -> bool:
 
     Keywords are typed apart (空港 台風) or as one compound (関西国際空港); a run
     of many words typed without spaces, or one ending in a question mark, is
-    natural language.
+    natural language.  So is a pasted headline with a space in it (ThinkPadを
+    NECで生産へ 2012年秋より日本で試験生産): a run of many words with particles
+    between them, beside other words.  A long compound typed beside a keyword
+    (新型コロナウイルス感染症 ワクチン) stays keywords, every word required.
     """
     positive = [w for w in words if not w.negated]
-    if len(positive) != 1 or not positive[0].plain:
+    if not positive or not all(w.plain for w in positive):
         return False
+    if len(positive) > 1:
+        return any(w.prose and len(w.units) >= SENTENCE_UNITS for w in positive)
     text = positive[0].word.text.rstrip()
     return len(positive[0].units) >= SENTENCE_UNITS or text.endswith(("?", "？", "か。", "か"))
 

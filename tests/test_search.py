@@ -124,6 +124,27 @@ def test_another_form_of_a_typed_word_is_not_a_synonym(archive):
     assert archive._search.understand("関西 ターミナル")[0].literal is None  # no synonyms
 
 
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("ThinkPadをNECで生産へ 2012年秋より日本で試験生産【デジ通】", True),
+        ("関西国際空港で新しいターミナルが開業した", True),
+        ("新型コロナウイルス感染症 ワクチン", False),
+        ("関西国際空港 成田", False),
+        ('関西国際空港で新しいターミナルが開業した "利用客"', False),
+    ],
+)
+def test_a_pasted_headline_reads_as_a_sentence_even_with_a_space(archive, text, sentence):
+    # A run of words with particles between them is prose; a long compound is a keyword.
+    assert archive._search.understand(text)[0].sentence is sentence
+
+
+def test_a_headline_with_a_space_ranks_by_its_words_without_requiring_them_all(archive):
+    page = archive.search("関西国際空港で新しいターミナルが開業 利用客は減る見込み")
+    assert not page.partial
+    assert page.hits[0].title == "関西国際空港に新ターミナル"
+
+
 def test_all_words_first_then_partial_matches_only_when_none_has_them_all(archive):
     strict = archive.search("空港 滑走路")
     assert not strict.partial and strict.total == 1
