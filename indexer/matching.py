@@ -99,8 +99,10 @@ class Plan:
     partial: wq.Query | None = None  # any plain word; quoted and field words still required
     bonus: wq.Query | None = None  # scores units standing together higher, matches nothing new
     # Every clause as typed, without synonyms; set only when a synonym could match.
-    # Articles it matches rank first (see ``literal_query``).
+    # Articles it matches rank first (see ``literal_query``); when none does, a
+    # query of several words shows the best partial matches, as when none matches strict.
     literal: wq.Query | None = None
+    several: bool = False  # more than one required clause
     exclude: wq.Query | None = None  # the -words
     filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
     sentence: bool = False  # typed as a sentence: ranked by any of its words
@@ -332,6 +334,7 @@ class QueryPlanner:
         plan.strict = required[0] if len(required) == 1 else wq.And(required)
         plan.partial = any_word
         plan.literal = literal_query(analyzed)
+        plan.several = len(required) > 1
         return plan
 
 

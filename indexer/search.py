@@ -546,6 +546,11 @@ def _find(evaluator: Evaluator, plan: Plan, date_from: date | None, date_to: dat
     literal = None
     if plan.literal is not None and len(main):
         literal = evaluator.docs(plan.literal, main.ids)
+        if not len(literal) and plan.several and plan.partial is not None:
+            # Only synonyms give any article every word (回回転 ファミレス: no
+            # article holds 回 and 回転 and ファミレス, one holds スピン for 回転):
+            # the articles holding most of the typed words may be better.
+            return _Found(matching(plan.partial), True, None)
         if len(literal) == len(main):
             literal = None
     return _Found(main, False, plan.bonus, literal)

@@ -94,13 +94,16 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
             "sortedby": sortedby,
         }
         results = searcher.search(scored, **options)
-        if results.is_empty() and plan.partial is not None:
+        literal = set(searcher.docs_for_query(plan.literal)) if plan.literal is not None else None
+        if plan.partial is not None and (
+            results.is_empty()
+            or (literal is not None and plan.several and not literal & set(results.docs()))
+        ):
             results = searcher.search(plan.partial, **options)
             return [(int(hit["id"]), hit.score) for hit in results]
         answer = [(int(hit["id"]), hit.score, hit.docnum) for hit in results]
-        if plan.literal is not None and sort == "relevance":
+        if literal is not None and sort == "relevance":
             # Articles holding every typed word come first, each tier by score.
-            literal = set(searcher.docs_for_query(plan.literal))
             answer.sort(key=lambda hit: hit[2] not in literal)
         return [(article, score) for article, score, _ in answer]
 

@@ -113,6 +113,22 @@ def test_articles_holding_every_typed_word_rank_before_those_needing_a_synonym(t
     assert set(rest) == {"新型機の投入に対応", "対応を急ぐ"}
 
 
+def test_when_only_synonyms_give_an_article_every_word_partial_matches_are_shown(tmp_path):
+    # No article holds both 投下 and 対応; one holds 投入 (a synonym) and 対応.
+    archive = make_archive(tmp_path)
+    articles = [
+        {"title": "新型機の投入に対応", "body": "新型機の投入と対応が決まった。", "url": "u:1"},
+        {"title": "資金投下の計画", "body": "資金を投下する計画がまとまった。", "url": "u:2"},
+    ]
+    import_into(archive, write_jsonl(tmp_path / "a.jsonl", articles))
+    page = archive.search("投下 対応")
+    assert page.partial
+    assert {hit.title for hit in page.hits} == {"新型機の投入に対応", "資金投下の計画"}
+    # A word alone, found in one article only through a synonym, is not a partial match.
+    single = archive.search("投下")
+    assert not single.partial and single.total == 2
+
+
 def test_another_form_of_a_typed_word_is_not_a_synonym(archive):
     # 別れ and 離別 are both dictionary synonyms of 別れる; 別れ is the word itself
     # in another form (what a typo such as 別れれ also reads as), 離別 another word.
