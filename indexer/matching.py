@@ -52,8 +52,6 @@ SYNONYM_BOOST = 0.1
 MIN_SYNONYM_SOURCE = 2
 # Another dictionary reading of a word typed alone scores just below the reading Sudachi chose.
 READING_BOOST = 0.8
-_KANA_ENDING = re.compile(r"[ぁ-ゖ]+$")
-_KANJI_START = re.compile(r"[一-鿿々]")
 # A query typed without spaces that holds this many words is read as a sentence.
 SENTENCE_UNITS = 4
 
@@ -368,6 +366,10 @@ def _forms_only(item: AnalyzedWord) -> tuple[tuple[Synonym, ...], ...]:
         tuple(s for s in synonyms if _stem(s.text) and _stem(s.text) == _stem(unit))
         for unit, synonyms in zip(item.units, item.synonyms, strict=True)
     )
+
+
+_KANA_ENDING = re.compile(r"[ぁ-ゖ]+$")
+_KANJI_START = re.compile(r"[一-鿿々]")
 
 
 def _stem(text: str) -> str:
