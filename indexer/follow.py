@@ -50,9 +50,24 @@ def rebuild_index(
     engine: Engine, index_store: IndexStore, on_progress: Callable[[int], None] | None = None
 ) -> IndexInfo:
     """Rebuild the whole index from the database, recording the last change it includes."""
+    info = _rebuild(engine, index_store, on_progress)
+    assert info is not None  # always rebuilt when not asked whether it is needed
+    return info
+
+
+def _rebuild(
+    engine: Engine,
+    index_store: IndexStore,
+    on_progress: Callable[[int], None] | None = None,
+    needed: Callable[[], bool] | None = None,
+) -> IndexInfo | None:
     tail = Tail(engine)
     return index_store.rebuild(
-        tail.existing(), lambda: tail.given, on_progress, applied_seq=lambda: tail.seq
+        tail.existing(),
+        lambda: tail.given,
+        on_progress,
+        applied_seq=lambda: tail.seq,
+        needed=needed,
     )
 
 
@@ -63,16 +78,19 @@ def catch_up(
     batch: int = FOLLOW_BATCH,
 ) -> FollowResult:
     """Bring the index up to the database's newest change; rebuild it when that is the way."""
-    try:
-        applied = index_store.applied_seq()
-    except (IndexMissing, IndexOutdated, IndexDamaged) as exc:
-        log.info("rebuilding the index: %s", exc.__class__.__name__)
-        return _rebuilt(engine, index_store, "索引がないか、別の版で作られていたため")
+    if reason := _why_rebuild(engine, index_store, reindex_after):
+        # Asked again once the rebuild's turn comes: a follower that waited for
+        # another process's rebuild (a first import) follows that index instead.
+        info = _rebuild(
+            engine,
+            index_store,
+            needed=lambda: bool(_why_rebuild(engine, index_store, reindex_after)),
+        )
+        if info is not None:
+            return FollowResult(seq=info.applied_seq, reindexed=info, reason=reason)
+    applied = index_store.applied_seq()
     with Session(engine) as session:
         behind = changes.count_after(session, applied)
-    if reindex_after is not None and behind > reindex_after:
-        log.info("rebuilding the index: %d changes behind", behind)
-        return _rebuilt(engine, index_store, f"{behind}件の変更の遅れがあったため")
     done = FollowResult(seq=applied)
     while behind:
         applied_batch = index_store.apply_changes(
@@ -158,9 +176,21 @@ def rebuild_alongside(
     return info
 
 
-def _rebuilt(engine: Engine, index_store: IndexStore, reason: str) -> FollowResult:
-    info = rebuild_index(engine, index_store)
-    return FollowResult(seq=info.applied_seq, reindexed=info, reason=reason)
+def _why_rebuild(engine: Engine, index_store: IndexStore, reindex_after: int | None) -> str:
+    """Why the index should be rebuilt rather than caught up (for people), or ``""``."""
+    try:
+        applied = index_store.applied_seq()
+    except (IndexMissing, IndexOutdated, IndexDamaged) as exc:
+        log.info("rebuilding the index: %s", exc.__class__.__name__)
+        return "索引がないか、別の版で作られていたため"
+    if reindex_after is None:
+        return ""
+    with Session(engine) as session:
+        behind = changes.count_after(session, applied)
+    if behind > reindex_after:
+        log.info("rebuilding the index: %d changes behind", behind)
+        return f"{behind}件の変更の遅れがあったため"
+    return ""
 
 
 def _read_batch(engine: Engine, after: int, limit: int) -> ChangeBatch | None:

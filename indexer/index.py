@@ -338,14 +338,17 @@ class IndexStore:
         expected: int | Callable[[], int],
         on_progress: Callable[[int], None] | None = None,
         applied_seq: int | Callable[[], int] | None = None,
-    ) -> IndexInfo:
+        needed: Callable[[], bool] | None = None,
+    ) -> IndexInfo | None:
         """Index ``articles`` into a new generation and switch searches to it.
 
         Imports into the old generation wait while this runs (it holds that
         generation's write lock), so no article imported meanwhile is lost.
         ``applied_seq`` is the last change the articles are known to include.
         Both it and ``expected`` (how many articles there are) may be
-        functions, asked once ``articles`` is exhausted.
+        functions, asked once ``articles`` is exhausted.  ``needed``, when
+        given, is asked once this rebuild's turn comes: if another rebuild
+        made it needless meanwhile, nothing is done and ``None`` returned.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         # One rebuild at a time, whether or not an index exists yet: a rebuild
@@ -354,6 +357,8 @@ class IndexStore:
         rebuilding = FileStorage(str(self.root)).lock(REBUILD_LOCK)
         rebuilding.acquire(blocking=True)
         try:
+            if needed is not None and not needed():
+                return None
             return self._rebuild(articles, expected, on_progress, applied_seq)
         finally:
             rebuilding.release()

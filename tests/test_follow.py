@@ -126,6 +126,34 @@ def test_an_index_built_by_another_analyzer_is_rebuilt_by_follow(nodes):
     assert b.search("関西国際空港").total == 1
 
 
+def test_a_follower_waiting_for_a_first_import_follows_its_index_instead_of_rebuilding(
+    tmp_path,
+):
+    # serve --follow on the home of a first import: it finds no index, waits for
+    # the import's rebuild, and then has nothing to rebuild.
+    home = tmp_path / "home"
+    importer, follower = make_archive(home), make_archive(home)
+    files = [write_jsonl(tmp_path / f"part{n}.jsonl", news(3, f"第{n}報")) for n in range(3)]
+    followed: list = []
+    waiting = threading.Thread(target=lambda: followed.append(follower.follow()))
+
+    def on_progress(done: int, _total: int) -> None:
+        if done == 1:
+            waiting.start()
+            time.sleep(1.0)  # long enough to find no index and wait for the rebuild
+            assert waiting.is_alive()
+
+    summary = importer.import_paths(files, on_progress=on_progress)
+    waiting.join(timeout=60)
+    assert summary.added == 9
+    [result] = followed
+    assert result.reindexed is None
+    assert result.seq == importer.index.info().applied_seq
+    assert importer.search("続報").total == 9
+    importer.close()
+    follower.close()
+
+
 def test_every_change_is_logged_with_its_article_in_the_same_transaction(archive, tmp_path):
     url = "https://n.example/a/1"
     import_into(
