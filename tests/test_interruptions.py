@@ -120,19 +120,36 @@ def assert_whole(home: Path, articles: int) -> None:
         assert archive.article_count() == articles
 
 
-def no_workers_left_behind() -> None:
-    """The killed command's indexing workers ended with it (they die with their parent)."""
-    time.sleep(0.5)
-    found = subprocess.run(["ps", "-eo", "ppid,args"], capture_output=True, text=True).stdout
-    orphans = [line for line in found.splitlines() if line.split()[0] == "1" and "indexer" in line]
-    assert not orphans, orphans
+def no_workers_left_behind(home: Path) -> None:
+    """The killed command's indexing workers ended with it (they die with their parent).
+
+    Its processes are those started with this home in their environment, so an
+    indexer someone else runs on the same machine does not count.
+    """
+    deadline = time.monotonic() + 5
+    while (left := processes_of(home)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, left
+
+
+def processes_of(home: Path) -> list[str]:
+    """The command lines of the running processes whose ARCHIVE_HOME is ``home``."""
+    wanted = f"ARCHIVE_HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and wanted in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return found
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_killed_first_import_is_completed_by_running_it_again(home, tmp_path, seed):
     sources = write_sources(tmp_path / "src")
     kill_during(home, seed, "import", str(sources[0].parent), longest=5.0)
-    no_workers_left_behind()
+    no_workers_left_behind(home)
     result = run(home, "import", str(sources[0].parent))
     assert result.returncode == 0, result.stdout + result.stderr
     assert_whole(home, FILES * PER_FILE)
@@ -152,7 +169,7 @@ def test_a_killed_later_import_loses_nothing_and_search_never_drops_an_article(
     searcher.start()
     try:
         kill_during(home, seed, "import", str(tmp_path / "src"), longest=4.0)
-        no_workers_left_behind()
+        no_workers_left_behind(home)
         result = run(home, "import", str(tmp_path / "src"))
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
@@ -169,7 +186,7 @@ def test_a_killed_reindex_leaves_the_old_index_answering(home, tmp_path, seed):
     searcher.start()
     try:
         kill_during(home, seed, "reindex", longest=4.0)
-        no_workers_left_behind()
+        no_workers_left_behind(home)
         assert run(home, "reindex").returncode == 0
     finally:
         searcher.finish()
