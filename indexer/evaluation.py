@@ -33,6 +33,8 @@ from whoosh.scoring import BM25F
 from indexer.postings import Postings, Snapshot
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# Past this many ids in all, a union marks them in a mask instead of sorting them.
+UNION_BY_MASK = 4096
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class Evaluator:
                 ids = intersect(ids, other)
             return ids
         if isinstance(q, wq.Or | wq.DisjunctionMax):
-            return union_ids([self.upper_bound(s) for s in q.subqueries])
+            return self._union_ids([self.upper_bound(s) for s in q.subqueries])
         if isinstance(q, wq.And):
             subs = q.subqueries
             if not subs:
@@ -193,12 +195,16 @@ class Evaluator:
         if isinstance(q, wq.Term):
             return intersect(self._postings(q.fieldname, q.text).ids, within)
         if isinstance(q, wq.Or | wq.DisjunctionMax):
-            return union_ids([self.docs(s, within) for s in q.subqueries])
+            return self._union_ids([self.docs(s, within) for s in q.subqueries])
         if isinstance(q, wq.And):
             ids = within
             for sub in q.subqueries:
                 ids = self.docs(sub, ids)
             return _EMPTY if ids is None else ids
+        if isinstance(q, wq.AndNot):
+            # What ``b`` rules out first: ``a`` may be a phrase, checked document by document.
+            ids = intersect(self.upper_bound(q.a), within)
+            return self.docs(q.a, ids[~_within(ids, self.docs(q.b, ids))]) if len(ids) else ids
         if isinstance(q, wq.NumericRange):
             values = self.snapshot.column(q.fieldname)
             keep = self.snapshot.live.copy()
@@ -210,6 +216,16 @@ class Evaluator:
         if isinstance(q, wq.Every):
             return intersect(np.flatnonzero(self.snapshot.live).astype(np.int64), within)
         return self.evaluate(q, within).ids
+
+    def _union_ids(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        """``union_ids``; long lists are marked in a mask over the documents, not sorted."""
+        parts = [p for p in parts if len(p)]
+        if len(parts) < 2 or sum(map(len, parts)) < UNION_BY_MASK:
+            return union_ids(parts)
+        mask = np.zeros(len(self.snapshot.live), dtype=bool)
+        for part in parts:
+            mask[part] = True
+        return np.flatnonzero(mask).astype(np.int64)
 
     # Which documents match, scored
 
