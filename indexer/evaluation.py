@@ -202,9 +202,7 @@ class Evaluator:
                 ids = self.docs(sub, ids)
             return _EMPTY if ids is None else ids
         if isinstance(q, wq.AndNot):
-            # What ``b`` rules out first: ``a`` may be a phrase, checked document by document.
-            ids = intersect(self.upper_bound(q.a), within)
-            return self.docs(q.a, ids[~_within(ids, self.docs(q.b, ids))]) if len(ids) else ids
+            return self.docs(q.a, self._not_ruled_out(q, within))
         if isinstance(q, wq.NumericRange):
             values = self.snapshot.column(q.fieldname)
             keep = self.snapshot.live.copy()
@@ -216,6 +214,17 @@ class Evaluator:
         if isinstance(q, wq.Every):
             return intersect(np.flatnonzero(self.snapshot.live).astype(np.int64), within)
         return self.evaluate(q, within).ids
+
+    def _not_ruled_out(self, q: wq.AndNot, within: np.ndarray | None) -> np.ndarray:
+        """The candidates for ``q.a`` (within ``within``) that ``q.b`` does not match.
+
+        What ``b`` rules out is found first: ``a`` may be a phrase, checked
+        document by document.
+        """
+        candidates = intersect(self.upper_bound(q.a), within)
+        if not len(candidates):
+            return candidates
+        return candidates[~_within(candidates, self.docs(q.b, candidates))]
 
     def _union_ids(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         """``union_ids``; long lists are marked in a mask over the documents, not sorted."""
@@ -246,9 +255,7 @@ class Evaluator:
                 narrowed = intersect(self.upper_bound(sub), narrowed)
             return intersection([self.evaluate(s, narrowed) for s in subs], q.boost)
         if isinstance(q, wq.AndNot):
-            candidates = intersect(self.upper_bound(q.a), within)
-            kept = np.setdiff1d(candidates, self.docs(q.b, candidates), assume_unique=True)
-            found = self.evaluate(q.a, kept)
+            found = self.evaluate(q.a, self._not_ruled_out(q, within))
             return found if q.boost == 1.0 else Matches(found.ids, found.scores * q.boost)
         if isinstance(q, wq.AndMaybe):
             main = self.evaluate(q.a, within)

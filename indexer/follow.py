@@ -78,19 +78,18 @@ def catch_up(
     batch: int = FOLLOW_BATCH,
 ) -> FollowResult:
     """Bring the index up to the database's newest change; rebuild it when that is the way."""
-    if reason := _why_rebuild(engine, index_store, reindex_after):
+    applied, behind, reason = _how_far(engine, index_store, reindex_after)
+    if reason:
         # Asked again once the rebuild's turn comes: a follower that waited for
         # another process's rebuild (a first import) follows that index instead.
         info = _rebuild(
             engine,
             index_store,
-            needed=lambda: bool(_why_rebuild(engine, index_store, reindex_after)),
+            needed=lambda: bool(_how_far(engine, index_store, reindex_after)[2]),
         )
         if info is not None:
             return FollowResult(seq=info.applied_seq, reindexed=info, reason=reason)
-    applied = index_store.applied_seq()
-    with Session(engine) as session:
-        behind = changes.count_after(session, applied)
+        applied, behind, _ = _how_far(engine, index_store, reindex_after)
     done = FollowResult(seq=applied)
     while behind:
         applied_batch = index_store.apply_changes(
@@ -176,21 +175,22 @@ def rebuild_alongside(
     return info
 
 
-def _why_rebuild(engine: Engine, index_store: IndexStore, reindex_after: int | None) -> str:
-    """Why the index should be rebuilt rather than caught up (for people), or ``""``."""
+def _how_far(
+    engine: Engine, index_store: IndexStore, reindex_after: int | None
+) -> tuple[int, int, str]:
+    """The last change the index applied, how many it is behind, and why it should be
+    rebuilt rather than caught up (for people; ``""`` when it should not)."""
     try:
         applied = index_store.applied_seq()
     except (IndexMissing, IndexOutdated, IndexDamaged) as exc:
         log.info("rebuilding the index: %s", exc.__class__.__name__)
-        return "索引がないか、別の版で作られていたため"
-    if reindex_after is None:
-        return ""
+        return 0, 0, "索引がないか、別の版で作られていたため"
     with Session(engine) as session:
         behind = changes.count_after(session, applied)
-    if behind > reindex_after:
+    if reindex_after is not None and behind > reindex_after:
         log.info("rebuilding the index: %d changes behind", behind)
-        return f"{behind}件の変更の遅れがあったため"
-    return ""
+        return applied, behind, f"{behind}件の変更の遅れがあったため"
+    return applied, behind, ""
 
 
 def _read_batch(engine: Engine, after: int, limit: int) -> ChangeBatch | None:
