@@ -53,17 +53,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sudachipy import Dictionary, SplitMode  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.scoring import BM25F  # noqa: E402
 
-from indexer.analysis import _sudachi, query_units  # noqa: E402
-from indexer.archive import Archive  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.drafts import content_hash  # noqa: E402
+from indexer.archive import Archive, Settings, content_hash  # noqa: E402
+from indexer.engine import Evaluator, IndexStore, Snapshot, ranked  # noqa: E402
 from indexer.errors import ArchiveError  # noqa: E402
-from indexer.evaluation import Evaluator, ranked  # noqa: E402
-from indexer.models import Article  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TUNE_SEED = 20261128
@@ -163,12 +159,11 @@ def build(home: Path, docs: list[Doc], rebuild: bool) -> tuple[Archive, list[int
         print(f"  built {home.name}: {len(docs)} articles in {time.perf_counter() - started:.0f} s")
     else:
         try:
-            archive.index.open()
+            archive.index_info()
         except ArchiveError:
             print(f"  reindexing {home.name} (the index is stale)")
             archive.reindex()
-    with archive.session() as session:
-        by_hash = dict(session.execute(select(Article.content_hash, Article.id)).all())
+    by_hash = {record.content_hash: record.id for record in archive.every_article()}
     # A text stored twice is one article (the archive keeps the first copy).
     return archive, [by_hash[content_hash(d.title.strip(), d.body.strip())] for d in docs]
 
@@ -176,10 +171,19 @@ def build(home: Path, docs: list[Doc], rebuild: bool) -> tuple[Archive, list[int
 # The queries
 
 
+_TOKENIZER = None
+
+
 def words(text: str, parts: set[str]) -> list[str]:
-    """Distinct words of ``text`` with these parts of speech, two characters or more, as written."""
+    """Distinct words of ``text`` with these parts of speech, two characters or more, as written.
+
+    Sudachi in C mode, as a person picks the words of a title (not the archive's analysis).
+    """
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        _TOKENIZER = Dictionary(dict="core").tokenizer(SplitMode.C)
     found: list[str] = []
-    for m in _sudachi().tokenize(text):
+    for m in _TOKENIZER.tokenize(text):
         surface = m.surface().strip()
         if m.part_of_speech()[0] in parts and len(surface) >= 2 and surface not in found:
             found.append(surface)
@@ -254,23 +258,30 @@ PLAIN_WEIGHTING = BM25F()
 
 
 def plain_bm25(archive: Archive) -> Callable[[str], list[int]]:
-    """Every query unit required (any, if none has them all), title ×2; nothing else."""
-    service = archive._search
+    """Every query unit required (any, if none has them all), title ×2; nothing else.
+
+    The archive's own units (``Archive.analyze``), scored by the engine
+    (:mod:`indexer.engine`) with Whoosh's BM25F at its default parameters.
+    """
+    snapshot = Snapshot(IndexStore(archive.settings.index_root).open())
+    evaluator = Evaluator(snapshot, PLAIN_WEIGHTING)
+    articles = snapshot.column("article")
 
     def unit(u: str) -> wq.Query:
         return wq.Or([wq.Term("title", u, boost=2.0), wq.Term("body", u)])
 
     def search(query: str) -> list[int]:
-        units = list(dict.fromkeys(u for word in query.split() for u in query_units(word)))
+        units = list(
+            dict.fromkeys(
+                t.text for word in query.split() for t in archive.analyze(word, query=True)
+            )
+        )
         if not units:
             return []
-        with service.snapshot() as snapshot:
-            evaluator = Evaluator(snapshot, PLAIN_WEIGHTING)
-            found = evaluator.evaluate(wq.And([unit(u) for u in units]))
-            if not len(found):
-                found = evaluator.evaluate(wq.Or([unit(u) for u in units]))
-            top = ranked(found.ids, found.scores, snapshot)[:10]
-            return [int(snapshot.stored_fields(d)["id"]) for d in top.tolist()]
+        found = evaluator.evaluate(wq.And([unit(u) for u in units]))
+        if not len(found):
+            found = evaluator.evaluate(wq.Or([unit(u) for u in units]))
+        return articles[ranked(found.ids, found.scores, snapshot)[:10]].tolist()
 
     return search
 
@@ -284,10 +295,7 @@ class Fts5:
         self.connection.execute(
             "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='trigram')"
         )
-        with archive.session() as session:
-            rows = [
-                tuple(r) for r in session.execute(select(Article.id, Article.title, Article.body))
-            ]
+        rows = [(record.id, record.title, record.body) for record in archive.every_article()]
         self.connection.executemany("INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", rows)
         self.connection.commit()
 

@@ -9,46 +9,36 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from indexer import schema
 from indexer.analysis import AnalyzedToken, analyze
-from indexer.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings
-from indexer.copying import CopyResult, copy_database
-from indexer.duplicates import DuplicatePair, near_duplicates
+from indexer.engine import ChangeBatch, IndexInfo, IndexStore
 from indexer.errors import ArchiveError, ArticleNotFound, QueryError
-from indexer.exporting import write_jsonl
-from indexer.facets import FACET_LIMIT, Facets, FacetValue, Filters, month_bounds
-from indexer.follow import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
-from indexer.highlight import Highlighter, Snippet
 from indexer.importing import ImportSummary, discover, import_files
-from indexer.index import ChangeBatch, IndexInfo, IndexStore
-from indexer.models import Article
+from indexer.indexing import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.readers import FORMATS
-from indexer.schema import Revision, SchemaStatus
-from indexer.search import (
+from indexer.readers.drafts import content_hash
+from indexer.search.facets import FACET_LIMIT, Facets, FacetValue, Filters, month_bounds
+from indexer.search.highlight import Highlighter, Snippet
+from indexer.search.results import QueryTerm, RelatedArticle, SearchHit, SearchPage, StoryCopy
+from indexer.search.service import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     SORTS,
-    QueryTerm,
-    RelatedArticle,
-    SearchHit,
-    SearchPage,
     SearchService,
-    StoryCopy,
     parse_day,
 )
-from indexer.store import (
+from indexer.store import revisions as schema
+from indexer.store.articles import (
     ArticleRecord,
     count_articles,
     delete_articles,
@@ -56,8 +46,14 @@ from indexer.store import (
     get_articles,
     iter_articles,
     make_engine,
+    summarize,
 )
-from indexer.stories import story_members
+from indexer.store.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
+from indexer.store.copying import CopyResult, copy_database
+from indexer.store.exporting import write_jsonl
+from indexer.store.resemblance import DuplicatePair, near_duplicates
+from indexer.store.revisions import Revision, SchemaStatus
+from indexer.store.stories import story_members
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -89,6 +85,7 @@ __all__ = [
     "Settings",
     "Snippet",
     "StoryCopy",
+    "content_hash",
     "database_status",
     "migration_history",
     "month_bounds",
@@ -125,21 +122,26 @@ class DuplicateMatch:
 
 
 class Archive:
-    """One archive: its articles (the source of truth) and the index that finds them."""
+    """One archive: its articles (the source of truth) and the index that finds them.
+
+    Public: ``settings`` (where the archive lives) and the methods below; the
+    database engine, the index's generations and the search service are its
+    own, so that what the archive promises is all a front end can rely on.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.engine = make_engine(self.settings.database_url)
-        self.index = IndexStore(self.settings.index_root)
-        self._search = SearchService(self.index)
+        self._engine = make_engine(self.settings.database_url)
+        self._index = IndexStore(self.settings.index_root)
+        self._search = SearchService(self._index)
 
-    def session(self) -> Session:
-        return Session(self.engine)
+    def _session(self) -> Session:
+        return Session(self._engine)
 
     def close(self) -> None:
         """Close the index files and the database connections (both reopen if used again)."""
         self._search.close()
-        self.engine.dispose()
+        self._engine.dispose()
 
     def __enter__(self) -> Archive:
         return self
@@ -153,18 +155,32 @@ class Archive:
         """The article with this id; :class:`~indexer.errors.ArticleNotFound` if there is none."""
         if not 0 < article_id <= MAX_ARTICLE_ID:
             raise ArticleNotFound(f"ID {article_id} の記事はありません。")
-        with self.session() as session:
+        with self._session() as session:
             return ArticleRecord.of(get_article(session, article_id))
 
     def articles(self, ids: list[int]) -> list[ArticleRecord]:
         """The articles with these ids, in that order (ids of no article left out)."""
         ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
-        with self.session() as session:
+        with self._session() as session:
             return [ArticleRecord.of(a) for a in get_articles(session, ids)]
 
     def article_count(self) -> int:
-        with self.session() as session:
+        with self._session() as session:
             return count_articles(session)
+
+    def every_article(self) -> Iterator[ArticleRecord]:
+        """Every stored article, by id, read in batches (a large archive never sits in memory)."""
+        with self._session() as session:
+            for article in iter_articles(session):
+                yield ArticleRecord.of(article)
+
+    def index_info(self) -> IndexInfo:
+        """The index searches use: its folder, documents, versions and the last change applied.
+
+        :class:`~indexer.errors.IndexMissing`, ``IndexOutdated`` or ``IndexDamaged``
+        when there is none that can be searched.
+        """
+        return self._index.info()
 
     def search(
         self,
@@ -226,7 +242,7 @@ class Archive:
 
     def story(self, article_id: int) -> list[ArticleRecord]:
         """The other articles of this one's story (near-identical copies), oldest first."""
-        with self.session() as session:
+        with self._session() as session:
             return [ArticleRecord.of(a) for a in story_members(session, article_id)]
 
     def highlighter(self, query: str) -> Highlighter:
@@ -267,20 +283,20 @@ class Archive:
 
         if on_progress is not None:
             on_progress(0, len(files))
-        return import_files(files, self.engine, self.index, fmt, summary, on_file)
+        return import_files(files, self._engine, self._index, fmt, summary, on_file)
 
     def delete(self, ids: list[int]) -> list[int]:
         """Remove these articles from the database, then from the index; the ids found."""
         ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
-        with self.session() as session, session.begin():
+        with self._session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:
-            catch_up(self.engine, self.index)
+            catch_up(self._engine, self._index)
         return found
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
         """Rebuild the whole index from the database and switch searches to it."""
-        return rebuild_index(self.engine, self.index, on_progress)
+        return rebuild_index(self._engine, self._index, on_progress)
 
     def check(self) -> IndexCheck:
         """How the index differs from the database.
@@ -288,10 +304,10 @@ class Archive:
         :class:`~indexer.errors.IndexMissing`, ``IndexOutdated`` or ``IndexDamaged``
         when there is no index to compare, or it cannot be read (``reindex``).
         """
-        self.index.open()
+        self._index.open()
         with self._search.snapshot() as snapshot:
             indexed = index_versions(snapshot)
-        with self.session() as session:
+        with self._session() as session:
             stored = database_versions(session)
         return compare(stored, indexed)
 
@@ -299,11 +315,11 @@ class Archive:
         """Index or remove what ``found`` says differs, and check again."""
         if found.ok:
             return found
-        with self.session() as session:
+        with self._session() as session:
             articles = get_articles(session, list(found.to_index))
             present = {a.id for a in articles}
             removed = [*found.to_remove, *(i for i in found.to_index if i not in present)]
-            self.index.apply_changes(
+            self._index.apply_changes(
                 lambda applied: ChangeBatch(articles, removed, seq=applied, changes=0),
                 expected=len(articles),
             )
@@ -317,7 +333,7 @@ class Archive:
         A node without a usable index, or more than ``reindex_after`` changes
         behind, rebuilds its index instead.
         """
-        return catch_up(self.engine, self.index, reindex_after)
+        return catch_up(self._engine, self._index, reindex_after)
 
     def follow_forever(
         self,
@@ -327,7 +343,7 @@ class Archive:
         reindex_after: int | None = REINDEX_AFTER,
     ) -> None:
         """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried."""
-        follow(self.engine, self.index, interval, stop, on_round, reindex_after)
+        follow(self._engine, self._index, interval, stop, on_round, reindex_after)
 
     def copy_to(
         self,
@@ -336,7 +352,7 @@ class Archive:
         on_progress: Callable[[int], None] | None = None,
     ) -> CopyResult:
         """Copy the articles and the change log to another database, ids kept (see copying)."""
-        return copy_database(self.engine, database_url, force, on_progress)
+        return copy_database(self._engine, database_url, force, on_progress)
 
     # Backups (SQLite only; other databases have their own tools)
 
@@ -353,7 +369,7 @@ class Archive:
         """Copy the database to the file ``destination``, consistent even while imports
         run; how many articles the copy holds."""
         database = sqlite_path(self.settings.database_url, "バックアップ")
-        return backup_sqlite(self.engine, database, destination)
+        return backup_sqlite(self._engine, database, destination)
 
     def restore(
         self, source: Path, *, force: bool = False, on_progress: ImportProgress | None = None
@@ -370,7 +386,7 @@ class Archive:
                 f"{self.settings.home} にはもう{present}件の記事があります。置き換えるなら"
                 f" --force を付けてください: python -m indexer restore --force {source}"
             )
-        total = restore_sqlite(source, self.engine)
+        total = restore_sqlite(source, self._engine)
         done = 0
 
         def indexed(count: int) -> None:
@@ -388,18 +404,14 @@ class Archive:
 
     def export(self, out: TextIO, query: str | None = None) -> int:
         """Write the archive (or every result of ``query``) as JSON Lines; how many were written."""
-        with self.session() as session:
+        with self._session() as session:
             if query:
-                articles: Iterable[Article] = get_articles(
-                    session, self._search.matching_ids(query)
-                )
-            else:
-                articles = iter_articles(session)
-            return write_jsonl(articles, out)
+                return write_jsonl(get_articles(session, self._search.matching_ids(query)), out)
+            return write_jsonl(iter_articles(session), out)
 
     def duplicates(self, threshold: float = 0.8) -> list[DuplicateMatch]:
         """Pairs of near-identical articles, most alike first."""
-        with self.session() as session:
+        with self._session() as session:
             pairs: list[DuplicatePair] = near_duplicates(
                 ((a.id, a.body) for a in iter_articles(session)), threshold
             )
@@ -408,31 +420,19 @@ class Archive:
         return [DuplicateMatch(p.similarity, records[p.first], records[p.second]) for p in pairs]
 
     def stats(self) -> ArchiveStats:
-        with self.session() as session:
-            sites = session.execute(
-                select(Article.site, func.count())
-                .group_by(Article.site)
-                .order_by(func.count().desc(), Article.site)
-                .limit(20)
-            ).all()
-            oldest, newest = session.execute(
-                select(func.min(Article.published_at), func.max(Article.published_at))
-            ).one()
-            undated = session.scalar(
-                select(func.count()).select_from(Article).where(Article.published_at.is_(None))
-            )
-            total = count_articles(session)
+        with self._session() as session:
+            summary = summarize(session)
         try:
-            info = self.index.info()
+            info = self.index_info()
         except ArchiveError:
             info = None  # a missing or stale index is part of the report
         size = directory_size(info.path) if info else 0
         return ArchiveStats(
-            articles=total,
-            sites=tuple((site or "(none)", n) for site, n in sites),
-            oldest=_aware(oldest),
-            newest=_aware(newest),
-            undated=undated or 0,
+            articles=summary.articles,
+            sites=tuple((site or "(none)", n) for site, n in summary.sites),
+            oldest=summary.oldest,
+            newest=summary.newest,
+            undated=summary.undated,
             database=make_url(self.settings.database_url).render_as_string(hide_password=True),
             index=info,
             index_bytes=size,
@@ -481,16 +481,6 @@ def _day(value: str | date | None) -> date | None:
             "2025-01-20 のように入れてください。"
         )
     return parse_day(value)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates may bypass the column type: SQLite can hand back naive UTC (or
-    # text), PostgreSQL an instant in the session's time zone.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def directory_size(path: Path) -> int:

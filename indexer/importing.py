@@ -5,7 +5,7 @@ transaction (:func:`file_groups`), and every article in a savepoint of its
 own, so a broken file (or a broken line of a JSON Lines file) is reported
 with its reason and never stops the rest, nor damages what is already
 stored.  Stored articles are indexed from the change log
-(:mod:`indexer.follow`) after every ``INDEX_BATCH`` of them as the import
+(:mod:`indexer.indexing`) after every ``INDEX_BATCH`` of them as the import
 goes (or, into an empty index, by a rebuild that runs while they are
 stored), and every import ends by bringing the index up to the log, so
 articles an interrupted import stored become searchable with the next
@@ -26,14 +26,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from indexer import stories
-from indexer.drafts import ArticleDraft
+from indexer.engine import IndexStore
 from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
-from indexer.follow import Tail, catch_up, rebuild_alongside
-from indexer.index import IndexStore
-from indexer.models import Article
+from indexer.indexing import Tail, catch_up, rebuild_alongside
 from indexer.readers import read_file
-from indexer.store import Outcome, Saved, is_transient, save_article, writer_session
+from indexer.readers.drafts import ArticleDraft
+from indexer.store import stories
+from indexer.store.articles import Outcome, Saved, is_transient, save_article, writer_session
+from indexer.store.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
                     summary.skipped.append(str(candidate))
 
 
-def _store(session: Session, draft: ArticleDraft) -> Saved:
+def store_draft(session: Session, draft: ArticleDraft) -> Saved:
+    """Store one article in a savepoint of its own, in the caller's transaction."""
     # A savepoint per article: a rejected row costs that article only.  When
     # another importer stores the same article at the same moment, the unique
     # URL and text constraints stop the second copy (the database waits for
@@ -190,7 +191,7 @@ def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
             result.failed.append(item)
             continue
         try:
-            result.stored.append(_store(session, item))
+            result.stored.append(store_draft(session, item))
         except ArticleRejected as exc:
             result.failed.append(ReadError(str(path), str(exc), item.line))
         except SQLAlchemyError as exc:
@@ -201,7 +202,7 @@ def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
     return result
 
 
-def _store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]:
+def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]:
     """Store the articles of ``paths`` in one transaction: what each file stored, and what failed.
 
     A transaction the database gave up to end a deadlock with another importer
@@ -232,7 +233,7 @@ def _store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile
                 continue
             if len(paths) > 1 and not is_transient(exc):
                 log.info("%d files: %s; storing them one at a time", len(paths), exc)
-                return [one for path in paths for one in _store_group(engine, [path], fmt)]
+                return [one for path in paths for one in store_group(engine, [path], fmt)]
             reason = f"データベースのエラーで何も保存していません（{exc}）"
             read_errors = [done.failed for done in results] + [[]] * (len(paths) - len(results))
             return [
@@ -301,7 +302,7 @@ def _store_and_count(
     on_file: Callable[[Path], None] | None,
 ) -> int:
     """Store a group of files, count what happened in ``summary``; the articles added or updated."""
-    done = _store_group(engine, group, fmt)
+    done = store_group(engine, group, fmt)
     # Another importer may have stored copies of the same stories meanwhile.
     stories.recheck(
         engine,

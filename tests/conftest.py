@@ -23,16 +23,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from indexer.archive import Archive
 from indexer.config import Settings
-from indexer.drafts import ArticleDraft
+from indexer.engine import IndexStore
 from indexer.errors import ReadError
 from indexer.importing import ImportSummary
 from indexer.readers import read_file
+from indexer.readers.drafts import ArticleDraft
+from indexer.search.planning import Plan
+from indexer.search.service import SearchService
+from indexer.store.articles import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -58,6 +63,33 @@ def make_archive(home: Path, database_url: str | None = None) -> Archive:
     if database_url:
         environ["ARCHIVE_DATABASE_URL"] = database_url
     return Archive(Settings.from_env(environ))
+
+
+@contextlib.contextmanager
+def database(archive: Archive) -> Iterator[Engine]:
+    """An engine on the archive's database, for tests that read or change its rows directly."""
+    engine = make_engine(archive.settings.database_url, prepare=False)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def session_of(archive: Archive) -> Iterator[Session]:
+    """A session on the archive's database (see :func:`database`)."""
+    with database(archive) as engine, Session(engine) as session:
+        yield session
+
+
+def index_store(archive: Archive) -> IndexStore:
+    """The archive's index generations, for tests of the index itself."""
+    return IndexStore(archive.settings.index_root)
+
+
+def plan_of(archive: Archive, text: str) -> Plan:
+    """The plan a search of ``archive`` makes of ``text`` (its synonyms included)."""
+    return SearchService(index_store(archive)).understand(text)[0]
 
 
 def free_port() -> int:

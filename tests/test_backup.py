@@ -107,7 +107,7 @@ def test_a_backup_taken_halfway_through_an_import_restores_on_another_machine(
     # Another machine: another home, from the backup file alone.
     elsewhere = make_archive(tmp_path / "another-machine")
     assert elsewhere.restore(tmp_path / "halfway.db") == halfway
-    assert elsewhere.article_count() == elsewhere.index.info().documents == halfway
+    assert elsewhere.article_count() == elsewhere.index_info().documents == halfway
     assert elsewhere.search(COMMON).total == HALF
     assert elsewhere.search("関西国際空港").total == 1
     for number in (0, HALF - 1):

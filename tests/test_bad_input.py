@@ -82,7 +82,7 @@ def test_a_folder_of_thousands_of_files(archive, tmp_path):
         )
     summary = import_into(archive, folder)
     assert summary.ok and summary.added == 2000 and summary.files == 2000
-    assert archive.index.info().documents == 2000
+    assert archive.index_info().documents == 2000
 
 
 # Lines no JSON Lines writer should produce, each with the reason it is reported with.

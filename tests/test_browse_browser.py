@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from .conftest import SAMPLE_ARTICLES
-from .test_browser import _search, browser, server_url  # noqa: F401 (fixtures)
+from .test_browser import browser, search_for, server_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -117,7 +117,7 @@ def test_the_home_page_browses_to_a_site_listing_and_pages_through_everything(
 def test_a_facet_and_a_timeline_bar_narrow_the_results_and_their_chips_undo_it(
     page: Page, screenshots: Path
 ) -> None:
-    _search(page, "者 OR リチウム")
+    search_for(page, "者 OR リチウム")
     everything = summary_count(page)
     expect(page.locator("ul.active-filters")).to_have_count(0)
 
@@ -153,7 +153,7 @@ def test_a_facet_and_a_timeline_bar_narrow_the_results_and_their_chips_undo_it(
 
 
 def test_a_story_shows_once_and_opens_its_copies(page: Page, screenshots: Path) -> None:
-    _search(page, "リチウム")
+    search_for(page, "リチウム")
     hits = page.locator("ol.hits > li.hit")
     expect(hits).to_have_count(2)  # three copies of the wire story, and the recycling plant
     expect(page.locator("#summary")).to_contain_text("2件中 1〜2件目")
@@ -181,7 +181,7 @@ def test_a_story_shows_once_and_opens_its_copies(page: Page, screenshots: Path) 
 
 
 def test_the_keyboard_reaches_the_box_and_the_results(page: Page) -> None:
-    _search(page, "リチウム")
+    search_for(page, "リチウム")
     page.locator("h1, #summary").first.click()  # focus away from the box
     expect(page.locator("input[name=q]")).not_to_be_focused()
     page.keyboard.press("/")
@@ -210,7 +210,7 @@ def test_a_phone_gets_one_column_and_nothing_wider_than_the_screen(
 ) -> None:
     options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
     for page in _open(browser, server_url, complaints, **options):
-        _search(page, "者 OR リチウム")
+        search_for(page, "者 OR リチウム")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         results = page.locator("#results").bounding_box()
@@ -227,7 +227,7 @@ def test_searching_and_filtering_work_without_javascript(
     complaints: list[str],
 ) -> None:
     for page in _open(browser, server_url, complaints, java_script_enabled=False):
-        _search(page, "リチウム")
+        search_for(page, "リチウム")
         assert summary_count(page) == 2
         with page.expect_navigation():
             page.locator("aside.facets ul[data-facet=category] a", has_text="科学").click()

@@ -67,7 +67,7 @@ def page(browser: Browser, server_url: str) -> Iterator[Page]:
         context.close()
 
 
-def _search(page: Page, query: str) -> None:
+def search_for(page: Page, query: str) -> None:
     """Open the search page, type ``query`` into the box and press Enter."""
     page.goto("/")
     page.fill("input[name=q]", query)
@@ -76,7 +76,7 @@ def _search(page: Page, query: str) -> None:
 
 
 def test_search_from_the_box_shows_the_marked_hit(page: Page) -> None:
-    _search(page, "空港")
+    search_for(page, "空港")
 
     assert parse_qs(urlsplit(page.url).query)["q"] == ["空港"]
     expect(page.locator("html")).to_have_attribute("lang", "ja")
@@ -90,7 +90,7 @@ def test_search_from_the_box_shows_the_marked_hit(page: Page) -> None:
 
 
 def test_clicking_a_hit_opens_the_marked_article(page: Page) -> None:
-    _search(page, "空港")
+    search_for(page, "空港")
     first = page.locator("ol.hits > li.hit").first
     site = first.locator(".meta").inner_text().split("·")[0].strip()
     assert site
@@ -161,7 +161,7 @@ def test_a_markup_query_is_shown_escaped_and_never_runs(page: Page) -> None:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    _search(page, query)
+    search_for(page, query)
     # Also load the results URL directly, as a link someone was sent would be.
     response = page.goto("/?q=" + quote(query))
     assert response is not None
@@ -179,7 +179,7 @@ def test_a_markup_query_is_shown_escaped_and_never_runs(page: Page) -> None:
 
 def test_kyoto_results_screenshot(page: Page) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
-    _search(page, "京都")
+    search_for(page, "京都")
 
     first_title = page.locator("ol.hits > li.hit h2 > a").first
     expect(first_title).to_contain_text("京都")
@@ -189,7 +189,7 @@ def test_kyoto_results_screenshot(page: Page) -> None:
 
 
 def test_next_page_link_shows_the_following_hits(page: Page) -> None:
-    _search(page, "者")  # 13 hits in the sample: two pages of ten
+    search_for(page, "者")  # 13 hits in the sample: two pages of ten
     expect(page.locator("#summary")).to_contain_text("13件中 1〜10件目")
     expect(page.locator("ol.hits > li.hit")).to_have_count(10)
     first_page = page.locator("ol.hits h2 > a").all_inner_texts()
@@ -221,7 +221,7 @@ def test_next_page_link_keeps_the_page_size(page: Page) -> None:
 
 
 def test_did_you_mean_and_related_articles(page: Page) -> None:
-    _search(page, "関西国祭空港")
+    search_for(page, "関西国祭空港")
     suggestion = page.locator("p.suggestion a")
     expect(suggestion).to_have_text("関西国際空港")
 
@@ -231,7 +231,7 @@ def test_did_you_mean_and_related_articles(page: Page) -> None:
     expect(page.locator("p.suggestion")).to_have_count(0)
 
     # The airport article has nothing alike in the sample; the battery-recycling one has.
-    _search(page, "使用済み電池")
+    search_for(page, "使用済み電池")
     with page.expect_navigation():
         page.locator("ol.hits > li.hit h2 > a").first.click()
     related = page.locator("section.related li a")

@@ -11,9 +11,17 @@ from sqlalchemy import text
 
 from indexer.cli import cli
 from indexer.errors import IndexDamaged
-from indexer.importing import _store_group
+from indexer.importing import store_group
 
-from .conftest import SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
+from .conftest import (
+    SAMPLE,
+    SAMPLE_ARTICLES,
+    database,
+    import_into,
+    index_store,
+    make_archive,
+    write_jsonl,
+)
 
 
 def run(*args: str):
@@ -43,7 +51,8 @@ def test_articles_stored_by_an_interrupted_import_are_found_and_repaired(archive
         tmp_path / "late.jsonl",
         [{"title": f"遅れた記事{n}", "body": f"索引に入らなかった記事{n}。"} for n in range(3)],
     )
-    [done] = _store_group(archive.engine, [source], "auto")
+    with database(archive) as engine:
+        [done] = store_group(engine, [source], "auto")
     assert len(done.stored) == 3 and not done.failed
     missing = sorted(saved.article.id for saved in done.stored)
     found = archive.check()
@@ -63,7 +72,8 @@ def test_an_import_that_stores_nothing_new_still_indexes_what_an_earlier_one_lef
     archive, tmp_path
 ):
     source = write_jsonl(tmp_path / "late.jsonl", [{"title": "置き去り", "body": "本文です。"}])
-    _store_group(archive.engine, [source], "auto")
+    with database(archive) as engine:
+        store_group(engine, [source], "auto")
     summary = archive.import_paths([source])  # everything unchanged now
     assert summary.unchanged == 1 and summary.added == 0
     assert archive.search("置き去り").total == 1
@@ -74,7 +84,7 @@ def test_rows_changed_or_removed_behind_the_index_are_found_and_repaired(archive
     target = archive.search("京都").hits[0].id
     gone = archive.search("空港").hits[0].id
     later = datetime(2030, 1, 1, tzinfo=UTC).replace(tzinfo=None)
-    with archive.engine.begin() as connection:
+    with database(archive) as engine, engine.begin() as connection:
         # Behind the change log's back: as a damaged or restored database might be.
         connection.execute(
             text("UPDATE articles SET title = '差し替えた見出し', updated_at = :t WHERE id = :i"),
@@ -91,7 +101,7 @@ def test_rows_changed_or_removed_behind_the_index_are_found_and_repaired(archive
 def test_a_damaged_index_is_reported_and_reindex_rebuilds_it(
     archive, home, database_url, open_client
 ):
-    postings = next(archive.index.current_path().glob("*.pst"))
+    postings = next(index_store(archive).current_path().glob("*.pst"))
     with postings.open("r+b") as f:
         f.truncate(postings.stat().st_size // 2)
     archive.close()
@@ -115,7 +125,7 @@ def test_a_damaged_index_is_reported_and_reindex_rebuilds_it(
 def test_a_missing_segment_file_is_damage_a_search_reports_as_such(
     archive, home, database_url, open_client
 ):
-    for path in archive.index.current_path().glob("*.trm"):
+    for path in index_store(archive).current_path().glob("*.trm"):
         path.unlink()
     archive.close()
     client = open_client(ARCHIVE_HOME=str(home), ARCHIVE_DATABASE_URL=database_url)
@@ -129,9 +139,9 @@ def test_a_delete_while_the_index_is_locked_says_so_and_check_repairs_it(archive
     import subprocess
     import sys
 
-    import indexer.index
+    import indexer.engine.generations
 
-    monkeypatch.setattr(indexer.index, "WRITE_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(indexer.engine.generations, "WRITE_TIMEOUT_SECONDS", 0.5)
     target = archive.search("京都").hits[0].id
     # Another process holds the index's write lock (a lock is per process).
     holder = subprocess.Popen(
@@ -141,7 +151,7 @@ def test_a_delete_while_the_index_is_locked_says_so_and_check_repairs_it(archive
             "import sys, time; from whoosh.filedb.filestore import FileStorage; "
             "lock = FileStorage(sys.argv[1]).lock('MAIN_WRITELOCK'); "
             "assert lock.acquire(blocking=False); print('held', flush=True); time.sleep(60)",
-            str(archive.index.current_path()),
+            str(index_store(archive).current_path()),
         ],
         stdout=subprocess.PIPE,
         text=True,

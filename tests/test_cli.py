@@ -186,7 +186,10 @@ def test_show_with_a_query_marks_what_the_search_marks(home):
 def test_verbose_logs_what_the_indexer_does(home):
     result = run("-v", "import", str(SAMPLE))
     assert f"INFO indexer.importing: read 14 files: {SAMPLE_ARTICLES} added" in result.output
-    assert f"INFO indexer.index: indexed {SAMPLE_ARTICLES} articles into gen-" in result.output
+    assert (
+        f"INFO indexer.engine.generations: indexed {SAMPLE_ARTICLES} articles into gen-"
+        in result.output
+    )
     assert "INFO" not in run("import", str(SAMPLE)).output
 
 

@@ -14,10 +14,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from indexer import importing
-from indexer.models import Article
-from indexer.store import Outcome, save_article
+from indexer.store.articles import Outcome, save_article
+from indexer.store.models import Article
 
-from .conftest import ROOT, import_into, make_archive, read_one, write_jsonl
+from .conftest import (
+    ROOT,
+    database,
+    import_into,
+    make_archive,
+    read_one,
+    session_of,
+    write_jsonl,
+)
 
 WITH_URL = [
     {
@@ -82,7 +90,7 @@ def test_two_importers_of_overlapping_files_store_every_article_once(postgres_da
         summaries.append(added)
     assert sum(summaries) == len(records)
 
-    with make_archive(tmp_path / "check", url) as archive, archive.session() as session:
+    with make_archive(tmp_path / "check", url) as archive, session_of(archive) as session:
         assert archive.article_count() == len(records)
         distinct = session.execute(
             select(func.count(func.distinct(Article.content_hash)), func.count(Article.url))
@@ -104,19 +112,19 @@ def test_a_group_of_files_that_deadlocks_is_stored_again_whole(
         write_jsonl(folder / f"{n}.jsonl", [record])
     files = sorted(folder.iterdir())
     drafts = [read_one(path) for path in files]
-    with make_archive(tmp_path / "home", url) as archive:
+    with make_archive(tmp_path / "home", url) as archive, database(archive) as engine:
         done = []
         group = threading.Thread(
-            target=lambda: done.extend(importing._store_group(archive.engine, files, "auto"))
+            target=lambda: done.extend(importing.store_group(engine, files, "auto"))
         )
         # Another writer stores the same two articles in the opposite order:
         # the importer waits for its second article, and then the other writer
         # for the importer's first.  PostgreSQL ends the deadlock by failing
         # the importer's transaction (it has waited longer).
-        with Session(archive.engine) as other, other.begin():
+        with Session(engine) as other, other.begin():
             save_article(other, drafts[1])
             group.start()
-            with archive.engine.connect() as watcher:
+            with engine.connect() as watcher:
                 deadline = time.monotonic() + 30
                 while not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
                     assert time.monotonic() < deadline, "the importer never waited"

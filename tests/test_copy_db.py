@@ -6,10 +6,18 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from indexer.cli import cli
-from indexer.models import Change
-from indexer.store import ArticleRecord, iter_articles
+from indexer.store.articles import ArticleRecord, iter_articles
+from indexer.store.models import Change
 
-from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
+from .conftest import (
+    FIXTURES,
+    SAMPLE,
+    SAMPLE_ARTICLES,
+    import_into,
+    make_archive,
+    session_of,
+    write_jsonl,
+)
 
 EXTRA = [
     {
@@ -25,7 +33,7 @@ EXTRA = [
 
 
 def everything(archive) -> tuple[list[ArticleRecord], list[tuple]]:
-    with archive.session() as session:
+    with session_of(archive) as session:
         records = [ArticleRecord.of(a) for a in iter_articles(session)]
         log = [
             (c.seq, c.article_id, c.kind, c.changed_at)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from indexer.dates import TOKYO, parse_date
+from indexer.readers.dates import TOKYO, parse_date
 
 
 def tokyo(*parts: int) -> datetime:

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from indexer.cli import cli
-from indexer.duplicates import near_duplicates
+from indexer.store.resemblance import near_duplicates
 
 from .conftest import write_jsonl
 

@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 
 from indexer.cli import cli
-from indexer.store import CONTENT_FIELDS, article_record, iter_articles
+from indexer.store.articles import CONTENT_FIELDS, article_record, iter_articles
 
-from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive
+from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, session_of
 
 
 def run(*args: str, ok: bool = True):
@@ -21,7 +21,7 @@ def run(*args: str, ok: bool = True):
 
 def content(archive) -> dict[str, dict]:
     """Every article's exported fields, keyed by its text's hash."""
-    with archive.session() as session:
+    with session_of(archive) as session:
         return {
             a.content_hash: {k: article_record(a)[k] for k in CONTENT_FIELDS}
             for a in iter_articles(session)

@@ -1,6 +1,6 @@
 """The array search path against Whoosh's own search of the same query trees.
 
-``indexer.evaluation`` answers the queries ``matching`` builds without
+``indexer.engine.matching`` answers the queries the planner builds without
 Whoosh's matchers, counts every match exactly, computes ranking bonuses only
 for what can reach the page, and marks words from the offsets the index
 keeps.  Whoosh's searcher, asked for every result (no early termination),
@@ -11,19 +11,20 @@ and the same marked words.
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.matching.binary import DisjunctionMaxMatcher
 
-from indexer import evaluation
 from indexer.analysis import morphemes
-from indexer.matching import filter_query
-from indexer.search import WEIGHTING, _date_filter
+from indexer.engine import matching
+from indexer.readers.dates import TOKYO
+from indexer.search.planning import filter_query
+from indexer.search.ranking import WEIGHTING
 
-from .conftest import LIVEDOOR, make_archive, needs_livedoor, write_jsonl
+from .conftest import LIVEDOOR, index_store, make_archive, needs_livedoor, plan_of, write_jsonl
 
 SAMPLE_QUERIES = [
     "空港",
@@ -67,7 +68,7 @@ def whoosh_dismax_fixed(monkeypatch):
 
 def reference(archive, text, sort="relevance", date_from=None, date_to=None):
     """Whoosh's own answer for the plan of ``text``: (article id, score) in result order."""
-    plan, _ = archive._search.understand(text)
+    plan = plan_of(archive, text)
     filters = [filter_query(f) for f in plan.filters if not f.negated]
     masks = [filter_query(f) for f in plan.filters if f.negated]
     if plan.exclude is not None:
@@ -82,9 +83,9 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
                 sorting.FieldFacet("time_key", reverse=sort == "newest"),
             ]
         )
-    with archive.index.open().searcher(weighting=WEIGHTING) as searcher:
+    with index_store(archive).open().searcher(weighting=WEIGHTING) as searcher:
         allowed = set(searcher.docs_for_query(wq.And(filters))) if filters else None
-        if (dates := _date_filter(date_from, date_to)) is not None:
+        if (dates := date_filter(date_from, date_to)) is not None:
             # Dates are columns, not terms: Whoosh filters by the set of documents in range.
             in_range = {d for d in range(searcher.doc_count_all()) if in_dates(searcher, dates, d)}
             allowed = in_range if allowed is None else allowed & in_range
@@ -107,6 +108,19 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
             # Articles holding every typed word come first, each tier by score.
             answer.sort(key=lambda hit: hit[2] not in literal)
         return [(article, score) for article, score, _ in answer]
+
+
+def date_filter(date_from: date | None, date_to: date | None) -> wq.Query | None:
+    """Whoosh's query for the days from ``date_from`` to ``date_to`` (Tokyo), undated outside."""
+    if date_from is None and date_to is None:
+        return None
+
+    def start(day: date) -> int:
+        return int(datetime(day.year, day.month, day.day, tzinfo=TOKYO).timestamp())
+
+    first = start(date_from) if date_from else None
+    last = start(date_to + timedelta(days=1)) - 1 if date_to else None
+    return wq.And([wq.NumericRange("time_key", first, last), wq.NumericRange("undated", 0, 0)])
 
 
 def in_dates(searcher, dates: wq.And, docnum: int) -> bool:
@@ -249,7 +263,7 @@ def test_livedoor_answers_like_whoosh(livedoor_archive):
 def test_unions_marked_in_a_mask_answer_like_whoosh(livedoor_archive, monkeypatch):
     # Unions of many ids are marked in a mask over the documents, not sorted: every
     # union takes that way here, deleted documents included.
-    monkeypatch.setattr(evaluation, "UNION_BY_MASK", 0)
+    monkeypatch.setattr(matching, "UNION_BY_MASK", 0)
     for text in livedoor_queries(livedoor_archive, 40, seed=7):
         check(livedoor_archive, text)
 
@@ -278,7 +292,7 @@ def test_a_search_sees_an_import_and_a_delete_made_after_it_opened(home, tmp_pat
 def test_a_long_query_checks_a_bounded_number_of_word_pairs(sample_archive):
     """32 words would make 496 pairs of nearness phrases to check on every candidate."""
     words = " OR ".join(f"語{n}" for n in range(32))
-    plan, _ = sample_archive._search.understand(words)
+    plan = plan_of(sample_archive, words)
 
     def phrases(q) -> int:
         if isinstance(q, wq.Phrase):

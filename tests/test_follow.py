@@ -18,26 +18,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.cli import cli
-from indexer.drafts import ArticleDraft
-from indexer.follow import catch_up
-from indexer.models import Article, Change
-from indexer.store import save_article
+from indexer.indexing import catch_up
+from indexer.readers.drafts import ArticleDraft
+from indexer.store.articles import save_article
+from indexer.store.models import Article, Change
 
-from .conftest import ROOT, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
+from .conftest import (
+    ROOT,
+    SAMPLE,
+    SAMPLE_ARTICLES,
+    database,
+    import_into,
+    index_store,
+    make_archive,
+    session_of,
+    write_jsonl,
+)
 
 
 def indexed_ids(archive) -> set[int]:
-    with archive.index.open().searcher() as searcher:
+    with index_store(archive).open().searcher() as searcher:
         return {int(fields["id"]) for fields in searcher.all_stored_fields()}
 
 
 def stored_ids(archive) -> set[int]:
-    with archive.session() as session:
+    with session_of(archive) as session:
         return set(session.scalars(select(Article.id)))
 
 
 def change_log(archive) -> list[tuple[int, str]]:
-    with archive.session() as session:
+    with session_of(archive) as session:
         return [
             (c.article_id, c.kind) for c in session.scalars(select(Change).order_by(Change.seq))
         ]
@@ -87,7 +97,7 @@ def test_two_nodes_converge_on_what_the_database_holds(nodes, tmp_path):
         assert kix.id not in {hit.id for hit in node.search("関西国際空港").hits}
         assert node.search("灯台").total == 3
         assert node.search("京都").total == 2
-    assert a.index.info().applied_seq == b.index.info().applied_seq == SAMPLE_ARTICLES + 4
+    assert a.index_info().applied_seq == b.index_info().applied_seq == SAMPLE_ARTICLES + 4
 
 
 def test_a_node_that_was_off_catches_up_in_batches(nodes, tmp_path):
@@ -96,7 +106,8 @@ def test_a_node_that_was_off_catches_up_in_batches(nodes, tmp_path):
     b.follow()
     for n in range(3):
         import_into(a, write_jsonl(tmp_path / f"day{n}.jsonl", news(4, f"第{n}報")))
-    result = catch_up(b.engine, b.index, batch=5)
+    with database(b) as engine:
+        result = catch_up(engine, index_store(b), batch=5)
     assert (result.changes, result.indexed, result.reindexed) == (12, 12, None)
     assert indexed_ids(b) == stored_ids(b)
 
@@ -105,11 +116,11 @@ def test_a_node_too_far_behind_rebuilds_its_index(nodes, tmp_path):
     a, b, url = nodes
     import_into(a, SAMPLE)
     b.follow()
-    before = b.index.current_path()
+    before = index_store(b).current_path()
     import_into(a, write_jsonl(tmp_path / "many.jsonl", news(6)))
     output = follow_once(b.settings.home, url, "--reindex-after", "5")
     assert f"6件の変更の遅れがあったため、索引を作り直しました: {SAMPLE_ARTICLES + 6}件" in output
-    assert b.index.current_path() != before
+    assert index_store(b).current_path() != before
     assert b.search("灯台").total == 6
 
 
@@ -117,7 +128,7 @@ def test_an_index_built_by_another_analyzer_is_rebuilt_by_follow(nodes):
     a, b, _url = nodes
     import_into(a, SAMPLE)
     b.follow()
-    meta_path = b.index.current_path() / "archive-index.json"
+    meta_path = index_store(b).current_path() / "archive-index.json"
     meta = json.loads(meta_path.read_text())
     meta["analyzer"] = "0"
     meta_path.write_text(json.dumps(meta))
@@ -148,7 +159,7 @@ def test_a_follower_waiting_for_a_first_import_follows_its_index_instead_of_rebu
     assert summary.added == 9
     [result] = followed
     assert result.reindexed is None
-    assert result.seq == importer.index.info().applied_seq
+    assert result.seq == importer.index_info().applied_seq
     assert importer.search("続報").total == 9
     importer.close()
     follower.close()
@@ -171,7 +182,7 @@ def test_every_change_is_logged_with_its_article_in_the_same_transaction(archive
     archive.delete([1])
     assert change_log(archive) == [(1, "insert"), (1, "update"), (1, "delete")]
     # A transaction that rolls back logs nothing.
-    with archive.session() as session:
+    with session_of(archive) as session:
         session.begin()
         save_article(session, ArticleDraft(title="幻", body="書かれなかった記事。"))
         session.rollback()
@@ -183,7 +194,7 @@ def test_imports_and_deletes_keep_the_local_index_current_with_the_log(archive, 
     assert archive.follow().changes == 0
     import_into(archive, write_jsonl(tmp_path / "more.jsonl", news(2)))
     archive.delete([3])
-    assert archive.index.info().applied_seq == SAMPLE_ARTICLES + 3
+    assert archive.index_info().applied_seq == SAMPLE_ARTICLES + 3
     assert archive.follow().changes == 0
     assert indexed_ids(archive) == stored_ids(archive)
 
@@ -202,13 +213,14 @@ def test_a_change_committed_late_with_a_lower_number_is_never_skipped(postgres_d
     with (
         make_archive(tmp_path / "writer", url) as writer,
         make_archive(tmp_path / "node", url) as node,
+        database(writer) as engine,
     ):
         import_into(writer, SAMPLE)
         node.follow()
-        slow = Session(writer.engine)
+        slow = Session(engine)
         slow.begin()
         save_article(slow, ArticleDraft(title="遅い取り込み", body="先に書いて後で確定した記事。"))
-        with Session(writer.engine) as fast, fast.begin():
+        with Session(engine) as fast, fast.begin():
             save_article(
                 fast, ArticleDraft(title="速い取り込み", body="後に書いて先に確定した記事。")
             )
@@ -236,7 +248,7 @@ def test_a_follower_thread_picks_up_another_nodes_import(nodes, tmp_path):
         import_into(a, write_jsonl(tmp_path / "more.jsonl", news(2)))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if b.index.current_path() and b.search("灯台").total == 2:
+            if index_store(b).current_path() and b.search("灯台").total == 2:
                 break
             time.sleep(0.2)
     finally:

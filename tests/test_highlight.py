@@ -7,8 +7,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.highlight import Highlighter, _folded_with_offsets, literal_ranges
-from indexer.variants import fold_variants
+from indexer.analysis import fold_variants
+from indexer.search.highlight import Highlighter, folded_with_offsets, literal_ranges
 
 
 def folded_one_by_one(text: str) -> tuple[str, list[int]]:
@@ -23,7 +23,7 @@ def folded_one_by_one(text: str) -> tuple[str, list[int]]:
 
 @given(st.text(alphabet="あいう…㍻ＡＢｃ髙①ｶﾞ東京都ﬁ ab㈱", max_size=40))
 def test_folding_and_offsets_match_the_plain_definition(text):
-    folded, offsets = _folded_with_offsets(text)
+    folded, offsets = folded_with_offsets(text)
     expected, origin = folded_one_by_one(text)
     assert folded == expected
     assert [offsets[i] for i in range(len(folded))] == origin

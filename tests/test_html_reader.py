@@ -9,11 +9,11 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from indexer.dates import TOKYO
-from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import FORMATS, detect_format
+from indexer.readers.dates import TOKYO
 from indexer.readers.decoding import declared_charset
+from indexer.readers.drafts import ArticleDraft
 from indexer.readers.html import json_ld_metadata, meta_metadata
 
 from .conftest import FIXTURES, import_into, read_errors, read_one

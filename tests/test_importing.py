@@ -9,14 +9,23 @@ import pytest
 from sqlalchemy import select
 
 from indexer import importing
-from indexer.models import Article
-from indexer.store import article_record
+from indexer.store.articles import article_record
+from indexer.store.models import Article
 
-from .conftest import FIXTURES, SAMPLE, SAMPLE_ARTICLES, import_into, write_jsonl
+from .conftest import (
+    FIXTURES,
+    SAMPLE,
+    SAMPLE_ARTICLES,
+    database,
+    import_into,
+    index_store,
+    session_of,
+    write_jsonl,
+)
 
 
 def stored(archive) -> list[Article]:
-    with archive.session() as session:
+    with session_of(archive) as session:
         return list(session.scalars(select(Article).order_by(Article.id)))
 
 
@@ -132,12 +141,17 @@ def test_a_file_whose_transaction_fails_stores_none_of_its_articles(archive):
     """Each article has a savepoint; on SQLite a savepoint once committed on its own."""
     from sqlalchemy.orm import Session
 
-    from indexer.drafts import ArticleDraft
-    from indexer.importing import _store
+    from indexer.importing import store_draft
+    from indexer.readers.drafts import ArticleDraft
 
     before = len(stored(archive))
-    with pytest.raises(RuntimeError), Session(archive.engine) as session, session.begin():
-        _store(session, ArticleDraft(title="途中まで保存", body="この記事は残らない。"))
+    with (
+        pytest.raises(RuntimeError),
+        database(archive) as engine,
+        Session(engine) as session,
+        session.begin(),
+    ):
+        store_draft(session, ArticleDraft(title="途中まで保存", body="この記事は残らない。"))
         raise RuntimeError("the file fails after its first article")
     assert len(stored(archive)) == before
 
@@ -157,9 +171,9 @@ _POSTGRES_REFUSE = [
 
 def refuse(archive, table: str, condition: str) -> None:
     """Make the database itself refuse the rows of ``table`` that meet ``condition``."""
-    postgresql = archive.engine.dialect.name == "postgresql"
-    statements = _POSTGRES_REFUSE if postgresql else [_SQLITE_REFUSE]
-    with archive.engine.begin() as connection:
+    with database(archive) as engine, engine.begin() as connection:
+        postgresql = engine.dialect.name == "postgresql"
+        statements = _POSTGRES_REFUSE if postgresql else [_SQLITE_REFUSE]
         for statement in statements:
             connection.exec_driver_sql(statement.format(table=table, condition=condition))
 
@@ -172,7 +186,7 @@ def one_article_files(folder, titles):
 
 
 def change_log(archive) -> list[tuple[int, str]]:
-    with archive.engine.connect() as connection:
+    with database(archive) as engine, engine.connect() as connection:
         return sorted(
             map(tuple, connection.exec_driver_sql("SELECT article_id, kind FROM changes"))
         )
@@ -264,8 +278,9 @@ def test_a_first_import_stopped_midway_keeps_no_half_index_and_the_next_one_fini
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        importing.import_files(files, archive.engine, archive.index, on_file=stop_at_the_second)
-    assert not list(archive.index.root.glob("gen-*"))
+        with database(archive) as engine:
+            importing.import_files(files, engine, index_store(archive), on_file=stop_at_the_second)
+    assert not list(archive.settings.index_root.glob("gen-*"))
     assert len(stored(archive)) == 2
     summary = import_into(archive, *files)
     assert (summary.added, summary.unchanged) == (2, 2)

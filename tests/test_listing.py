@@ -11,18 +11,12 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
 from indexer.cli import cli
-from indexer.index import article_document, make_schema
-from indexer.postings import (
-    PostingCache,
-    SegmentListing,
-    Snapshot,
-    open_listing,
-    read_segment_postings,
-)
-from indexer.segments import LISTING_EXT, Codec, Listing
-from indexer.store import iter_articles
+from indexer.engine import Snapshot, article_document, make_schema
+from indexer.engine.postings import SegmentListing, open_listing, read_segment_postings
+from indexer.engine.segments import LISTING_EXT, Codec, Listing
+from indexer.store.articles import iter_articles
 
-from .conftest import SAMPLE, import_into, make_archive
+from .conftest import SAMPLE, import_into, index_store, make_archive, session_of
 
 # Enough copies of the sample that its common words fill several blocks of 128.
 COPIES = 40
@@ -33,7 +27,7 @@ def whoosh_folder(tmp_path):
     """A Whoosh index of the sample's documents many times over, written with our codec."""
     archive = make_archive(tmp_path / "home")
     import_into(archive, SAMPLE)
-    with archive.session() as session:
+    with session_of(archive) as session:
         documents = [article_document(a) for a in iter_articles(session)] * COPIES
     archive.close()
     folder = tmp_path / "index"
@@ -69,8 +63,7 @@ def test_weights_are_listed_in_one_byte_only_when_that_keeps_them(tmp_path, weig
 
 
 def open_snapshot(folder) -> Snapshot:
-    ix = whoosh_index.open_dir(str(folder))
-    return Snapshot(ix, ix.searcher(), PostingCache())
+    return Snapshot(whoosh_index.open_dir(str(folder)))
 
 
 def test_listed_postings_are_those_the_blocks_hold(whoosh_folder):
@@ -129,11 +122,11 @@ def run(*args: str):
 def test_a_listing_cut_short_is_damage_that_check_reports_and_reindex_repairs(
     home, database_url, monkeypatch, open_client
 ):
-    monkeypatch.setattr("indexer.segments.LISTED_POSTINGS", 2)
+    monkeypatch.setattr("indexer.engine.segments.LISTED_POSTINGS", 2)
     with make_archive(home, database_url) as archive:
         import_into(archive, SAMPLE)
         assert archive.search("京都").total == 2
-        listings = list(archive.index.current_path().glob(f"*{LISTING_EXT}"))
+        listings = list(index_store(archive).current_path().glob(f"*{LISTING_EXT}"))
     assert listings and run("check").exit_code == 0
     for path in listings:
         with path.open("r+b") as f:
@@ -156,7 +149,7 @@ def test_positions_decoded_together_are_those_whoosh_decodes_one_by_one(whoosh_f
     [(segreader, _, segid)] = snapshot.segments()
     checked = 0
     for field, format_type in (("grams", Positions), ("body", Characters), ("title", Characters)):
-        field_format = snapshot.reader.schema[field].format
+        field_format = whoosh_index.open_dir(str(whoosh_folder)).schema[field].format
         assert type(field_format) is format_type
         for (name, btext), _ in list(segreader._terms.items())[::50]:
             if name != field:
@@ -176,7 +169,7 @@ def test_positions_decoded_together_are_those_whoosh_decodes_one_by_one(whoosh_f
 def test_values_of_every_shape_decode_together_as_one_by_one():
     from whoosh.formats import Characters, Positions
 
-    from indexer.postings import decode_many
+    from indexer.engine.postings import decode_many
 
     lists = [[], [0], [5, 3], list(range(1, 3000)), [70_000, 2**40]]
     values = [Positions().encode(positions) for positions in lists]

@@ -26,13 +26,13 @@ from sqlalchemy import (
     text,
 )
 
-from indexer import schema
 from indexer.archive import database_status, upgrade_database
 from indexer.cli import cli
 from indexer.errors import SchemaMismatch
-from indexer.models import Base
+from indexer.store import revisions as schema
+from indexer.store.models import Base
 
-from .conftest import make_archive
+from .conftest import database, make_archive
 
 
 def old_articles_table(metadata: MetaData, moment=DateTime) -> Table:
@@ -154,7 +154,7 @@ def test_a_new_database_is_built_by_the_migrations_as_the_models_describe(databa
     url = databases.new()
     with make_archive(tmp_path / "home", url) as archive:
         assert archive.article_count() == 0
-        with archive.engine.connect() as connection:
+        with database(archive) as engine, engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
     assert revision_of(url) == schema.HEAD

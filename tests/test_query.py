@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indexer.errors import QueryError
-from indexer.query import Clause, Filter, ParsedQuery, Word, format_query, parse_query
+from indexer.search.query import Clause, Filter, ParsedQuery, Word, format_query, parse_query
 
 
 @pytest.mark.parametrize(

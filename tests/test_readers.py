@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from indexer.dates import TOKYO
-from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import read_file
+from indexer.readers.dates import TOKYO
+from indexer.readers.drafts import ArticleDraft
 
 from .conftest import (
     FIXTURES,

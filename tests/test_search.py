@@ -9,10 +9,9 @@ from whoosh import query as wq
 
 from indexer.analysis import query_units
 from indexer.errors import QueryError
-from indexer.matching import FIELD_BOOSTS
-from indexer.search import WEIGHTING
+from indexer.search.ranking import FIELD_BOOSTS, WEIGHTING
 
-from .conftest import import_into, make_archive, write_jsonl
+from .conftest import import_into, index_store, make_archive, plan_of, write_jsonl
 
 ARTICLES = [
     {
@@ -132,12 +131,12 @@ def test_when_only_synonyms_give_an_article_every_word_partial_matches_are_shown
 def test_another_form_of_a_typed_word_is_not_a_synonym(archive):
     # 別れ and 離別 are both dictionary synonyms of 別れる; 別れ is the word itself
     # in another form (what a typo such as 別れれ also reads as), 離別 another word.
-    plan, _ = archive._search.understand("別れる 描く")
+    plan = plan_of(archive, "別れる 描く")
     everything, literal = plan.strict.all_terms(), plan.literal.all_terms()
     assert {("body", "別れ"), ("body", "離別")} <= everything
     assert ("body", "別れ") in literal
     assert ("body", "離別") not in literal
-    assert archive._search.understand("関西 ターミナル")[0].literal is None  # no synonyms
+    assert plan_of(archive, "関西 ターミナル").literal is None  # no synonyms
 
 
 @pytest.mark.parametrize(
@@ -152,7 +151,7 @@ def test_another_form_of_a_typed_word_is_not_a_synonym(archive):
 )
 def test_a_pasted_headline_reads_as_a_sentence_even_with_a_space(archive, text, sentence):
     # A run of words with particles between them is prose; a long compound is a keyword.
-    assert archive._search.understand(text)[0].sentence is sentence
+    assert plan_of(archive, text).sentence is sentence
 
 
 def test_a_headline_with_a_space_ranks_by_its_words_without_requiring_them_all(archive):
@@ -397,7 +396,7 @@ def test_an_article_holding_a_long_katakana_word_is_scored_for_the_word(home, tm
     assert [h.title for h in hits] == [holding["title"], inside["title"]]  # the word first
     [unit] = query_units("スマートフォン")
     word = wq.Or([wq.Term(field, unit, boost=boost) for field, boost in FIELD_BOOSTS.items()])
-    with archive.index.open().searcher(weighting=WEIGHTING) as searcher:
+    with index_store(archive).open().searcher(weighting=WEIGHTING) as searcher:
         [reference] = searcher.search(word, limit=None)  # Whoosh, the word alone
         assert reference["id"] == str(hits[0].id)
         assert hits[0].score == pytest.approx(reference.score, rel=1e-9)

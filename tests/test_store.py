@@ -11,11 +11,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
-from indexer.dates import TOKYO
-from indexer.models import Article
-from indexer.store import use_wal
+from indexer.readers.dates import TOKYO
+from indexer.store.articles import use_wal
+from indexer.store.models import Article
 
-from .conftest import import_into, make_archive, write_jsonl
+from .conftest import database, import_into, make_archive, session_of, write_jsonl
 
 TEXTS = {
     "title": "𠮷野家の「牛丼」が値上げ ｶﾀｶﾅ ㍿ ①",
@@ -52,7 +52,7 @@ def test_postgresql_gives_the_same_instant_whatever_the_session_time_zone(
         import_into(archive, write_jsonl(tmp_path / "a.jsonl", [dated("時刻", published)]))
     zoned = make_url(url).update_query_dict({"options": f"-c timezone={session_zone}"})
     with make_archive(tmp_path / "home", zoned.render_as_string(False)) as archive:
-        with archive.session() as session:
+        with session_of(archive) as session:
             row = session.get(Article, 1)
             assert row.published_at == published
             assert row.published_at.tzinfo is UTC
@@ -64,13 +64,14 @@ def test_postgresql_gives_the_same_instant_whatever_the_session_time_zone(
 
 def test_postgresql_keeps_times_with_their_time_zone(postgres_databases, tmp_path):
     with make_archive(tmp_path / "home", postgres_databases.new()) as archive:
-        columns = {c["name"]: c["type"] for c in inspect(archive.engine).get_columns("articles")}
+        with database(archive) as engine:
+            columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("articles")}
     for name in ("published_at", "imported_at", "updated_at"):
         assert columns[name].timezone, name
 
 
 def test_a_naive_time_is_refused(archive):
-    with archive.session() as session, pytest.raises(StatementError, match="naive datetime"):
+    with session_of(archive) as session, pytest.raises(StatementError, match="naive datetime"):
         session.add(
             Article(title="t", body="b", content_hash="x", published_at=datetime(2025, 1, 1))
         )

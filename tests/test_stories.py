@@ -10,13 +10,14 @@ from alembic import command
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from indexer import schema, stories
-from indexer.drafts import ArticleDraft
-from indexer.duplicates import jaccard, shingles
-from indexer.models import Article, Sketch
-from indexer.store import save_article
+from indexer.readers.drafts import ArticleDraft
+from indexer.store import revisions as schema
+from indexer.store import stories
+from indexer.store.articles import save_article
+from indexer.store.models import Article, Sketch
+from indexer.store.resemblance import jaccard, shingles
 
-from .conftest import import_into, make_archive, write_jsonl
+from .conftest import database, import_into, make_archive, session_of, write_jsonl
 
 LEAD = (
     "政府は20日、大型の台風10号が週末にかけて西日本に接近する見通しだとして、関係閣僚会議を開いた。"
@@ -135,7 +136,7 @@ def test_a_story_held_together_by_one_copy_splits_when_it_goes(archive, tmp_path
 def test_each_import_compares_an_article_with_its_sketch_neighbours_only(archive, tmp_path):
     """Sketches in the database: one indexed query finds the candidates, not a scan of all."""
     import_into(archive, write_jsonl(tmp_path / "wire.jsonl", WIRE))
-    with archive.session() as session:
+    with session_of(archive) as session:
         values = session.scalar(select(func.count()).select_from(Sketch))
         assert values == sum(len(stories.sketch(shingles(r["body"]))) for r in WIRE)
         ids = session.scalars(select(Article.id).order_by(Article.id)).all()
@@ -148,8 +149,8 @@ def test_two_writers_storing_copies_at_once_are_grouped_once_both_committed(
     postgres_databases, tmp_path
 ):
     url = postgres_databases.new()
-    with make_archive(tmp_path / "home", url) as archive:
-        first, second = Session(archive.engine), Session(archive.engine)
+    with make_archive(tmp_path / "home", url) as archive, database(archive) as engine:
+        first, second = Session(engine), Session(engine)
         first.begin()
         second.begin()
         a = save_article(first, ArticleDraft(title="台風", body=WIRE[0]["body"], url="https://a/"))
@@ -162,8 +163,8 @@ def test_two_writers_storing_copies_at_once_are_grouped_once_both_committed(
         # Neither saw the other's uncommitted copy ...
         assert [archive.article(i).story_id for i in ids] == [None, None]
         # ... and the import's recheck, after its commit, groups them.
-        stories.recheck(archive.engine, ids[::-1])
-        stories.recheck(archive.engine, ids)
+        stories.recheck(engine, ids[::-1])
+        stories.recheck(engine, ids)
         assert [archive.article(i).story_id for i in ids] == [None, min(ids)]
         archive.follow()
         assert archive.search("台風", group=True).results == 1
@@ -227,5 +228,5 @@ def test_every_pair_alike_enough_to_be_one_story_is_a_candidate():
         near += 1
         values = stories.sketch(first)
         shared = len(set(values) & set(stories.sketch(second)))
-        assert shared >= stories._shared_needed(len(values)), (len(text), shared)
+        assert shared >= stories.shared_needed(len(values)), (len(text), shared)
     assert near > 300  # enough pairs at the threshold to mean something

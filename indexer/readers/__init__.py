@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexer.drafts import ArticleDraft
 from indexer.errors import ReadError
 from indexer.readers import html, jsonl, livedoor, plaintext
 from indexer.readers.decoding import decode
+from indexer.readers.drafts import ArticleDraft
 
 log = logging.getLogger(__name__)
 

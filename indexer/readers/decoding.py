@@ -7,8 +7,8 @@ import re
 
 import charset_normalizer
 
-from indexer.drafts import lone_surrogate
 from indexer.errors import ReadError
+from indexer.readers.drafts import lone_surrogate
 
 # The encodings Japanese archives really arrive in, in the order to try them.
 _JAPANESE_ENCODINGS = ["utf_8", "cp932", "euc_jp", "iso2022_jp"]

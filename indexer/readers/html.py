@@ -34,10 +34,10 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
-from indexer.dates import parse_date
-from indexer.drafts import ArticleDraft, normalized_text, shortened_title, site_of
 from indexer.errors import ReadError
+from indexer.readers.dates import parse_date
 from indexer.readers.decoding import decode_declared
+from indexer.readers.drafts import ArticleDraft, normalized_text, shortened_title, site_of
 
 FORMAT = "html"
 

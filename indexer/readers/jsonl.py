@@ -14,10 +14,10 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from indexer.dates import parse_date
-from indexer.drafts import ArticleDraft, lone_surrogate, site_of
 from indexer.errors import ReadError
+from indexer.readers.dates import parse_date
 from indexer.readers.decoding import decode
+from indexer.readers.drafts import ArticleDraft, lone_surrogate, site_of
 
 FORMAT = "jsonl"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from indexer.dates import parse_date
-from indexer.drafts import ArticleDraft, site_of
 from indexer.errors import ReadError
+from indexer.readers.dates import parse_date
+from indexer.readers.drafts import ArticleDraft, site_of
 
 FORMAT = "livedoor"
 

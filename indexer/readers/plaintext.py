@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from indexer.drafts import ArticleDraft, shortened_title, site_of
 from indexer.errors import ReadError
+from indexer.readers.drafts import ArticleDraft, shortened_title, site_of
 
 FORMAT = "text"
 

@@ -1,0 +1,64 @@
+"""Japanese text analysis: Sudachi's words, character bigrams, and the index's tokenizers.
+
+- :mod:`~indexer.analysis.morphology`: the content words of a text (Sudachi C
+  units with their A units, folded), and what a query word is searched as;
+- :mod:`~indexer.analysis.grams`: runs of characters and their bigrams;
+- :mod:`~indexer.analysis.tokenizers`: the Whoosh tokenizers built on both,
+  which the index pickles (their import path is part of the index format);
+- :mod:`~indexer.analysis.variants`: old and variant kanji, small kana.
+
+The names below are this package's interface; the rest of the code imports them from here.
+"""
+
+from indexer.analysis.grams import character_bigrams, gram_runs, gram_word, normalize_for_grams
+from indexer.analysis.morphology import (
+    STOP_PARTS_OF_SPEECH,
+    STOP_WORDS,
+    Morpheme,
+    dictionary_readings,
+    dictionary_version,
+    fold_katakana,
+    morphemes,
+    query_units,
+    query_words,
+    sentence_chunks,
+    sudachi_dictionary,
+    sudachi_version,
+)
+from indexer.analysis.tokenizers import (
+    ANALYZER_VERSION,
+    AnalyzedToken,
+    BigramTokenizer,
+    SudachiTokenizer,
+    analyze,
+    bigram_analyzer,
+    morph_analyzer,
+)
+from indexer.analysis.variants import fold_variants
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "STOP_PARTS_OF_SPEECH",
+    "STOP_WORDS",
+    "AnalyzedToken",
+    "BigramTokenizer",
+    "Morpheme",
+    "SudachiTokenizer",
+    "analyze",
+    "bigram_analyzer",
+    "character_bigrams",
+    "dictionary_readings",
+    "dictionary_version",
+    "fold_katakana",
+    "fold_variants",
+    "gram_runs",
+    "gram_word",
+    "morph_analyzer",
+    "morphemes",
+    "normalize_for_grams",
+    "query_units",
+    "query_words",
+    "sentence_chunks",
+    "sudachi_dictionary",
+    "sudachi_version",
+]

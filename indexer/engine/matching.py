@@ -1,0 +1,396 @@
+"""Matching documents: Whoosh query trees evaluated over a :class:`~indexer.engine.snapshot.Snapshot`.
+
+The search's planner (:mod:`indexer.search.planning`) states what a query
+means as a tree of Whoosh queries (terms, phrases, OR, AND, optional
+bonuses); Whoosh's own searcher is the reference meaning of such a tree, and
+the tests hold this module to it.  Here the same tree is answered with array
+operations on whole posting lists, and with a shortcut Whoosh does not take:
+**candidates first**.  Before a phrase's positions are decoded, or a
+document is scored at all, every AND narrows the documents its parts are
+evaluated on to those that can match all of them (an upper bound read from
+the posting lists alone), so a bigram phrase such as 東京都 is checked only in
+the documents that also hold the query's other words.  :meth:`Evaluator.score_bound`
+tells how much a tree can add to any score, so that the ranking can compute a
+bonus only for the documents that can still reach a page.
+
+Scores follow Whoosh's BM25F exactly (same idf, same one-byte field lengths,
+same sums), so the two agree to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from indexer.engine.snapshot import Postings, Snapshot
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+# Past this many ids in all, a union marks them in a mask instead of sorting them.
+UNION_BY_MASK = 4096
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The documents a query matches (sorted, unique document numbers) and their scores."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+NO_MATCHES = Matches(_EMPTY, np.zeros(0))
+
+
+def _within(ids: np.ndarray, within: np.ndarray | None) -> np.ndarray:
+    """A boolean mask of the ``ids`` that are in ``within`` (both sorted)."""
+    if within is None:
+        return np.ones(len(ids), dtype=bool)
+    if not len(within) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    found = np.searchsorted(within, ids)
+    found[found == len(within)] = 0
+    return within[found] == ids
+
+
+def intersect(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    if b is None:
+        return a
+    return a[_within(a, b)]
+
+
+def union_ids(parts: Sequence[np.ndarray]) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    return np.unique(np.concatenate(parts))
+
+
+def union(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
+    """Documents matching any part; a document's score is the sum of its parts' scores."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return NO_MATCHES
+    if len(parts) == 1:
+        only = parts[0]
+        return only if boost == 1.0 else Matches(only.ids, only.scores * boost)
+    ids, inverse = np.unique(np.concatenate([p.ids for p in parts]), return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
+    return Matches(ids, scores * boost if boost != 1.0 else scores)
+
+
+def best_of(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
+    """Documents matching any part; a document's score is its best part's (DisjunctionMax)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return NO_MATCHES
+    ids, inverse = np.unique(np.concatenate([p.ids for p in parts]), return_inverse=True)
+    scores = np.zeros(len(ids))
+    np.maximum.at(scores, inverse, np.concatenate([p.scores for p in parts]))
+    return Matches(ids, scores * boost if boost != 1.0 else scores)
+
+
+def intersection(parts: Sequence[Matches], boost: float = 1.0) -> Matches:
+    """Documents matching every part; a document's score is the sum of its parts' scores."""
+    if not parts or any(not len(p) for p in parts):
+        return NO_MATCHES
+    ids = parts[0].ids
+    for part in parts[1:]:
+        ids = intersect(ids, part.ids)
+    scores = np.zeros(len(ids))
+    for part in parts:
+        scores += part.scores[np.searchsorted(part.ids, ids)]
+    return Matches(ids, scores * boost if boost != 1.0 else scores)
+
+
+def scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
+    """Each of ``ids``' score in ``matches``, 0 for those it does not hold."""
+    out = np.zeros(len(ids))
+    if not len(matches) or not len(ids):
+        return out
+    found = np.searchsorted(matches.ids, ids)
+    found[found == len(matches.ids)] = 0
+    hit = matches.ids[found] == ids
+    out[hit] = matches.scores[found[hit]]
+    return out
+
+
+def _chained(position_lists: Sequence[list[int]], slop: int) -> bool:
+    """Whether the positions chain in order, each 1 to ``slop`` after the one before.
+
+    This is Whoosh's ordered SpanNear2 with ``mindist=1``: the span grown so
+    far ends at the last word matched, and the next word must follow it.
+    """
+    ends = set(position_lists[0])
+    for positions in position_lists[1:]:
+        if slop == 1:
+            ends = {p for p in positions if p - 1 in ends}
+        else:
+            ordered = sorted(ends)
+            ends = {p for p in positions if any(1 <= p - e <= slop for e in ordered)}
+        if not ends:
+            return False
+    return True
+
+
+class Evaluator:
+    """Answers query trees over one snapshot with one weighting (BM25F)."""
+
+    def __init__(self, snapshot: Snapshot, weighting: BM25F) -> None:
+        self.snapshot = snapshot
+        self.weighting = weighting
+        self._bounds: dict[int, np.ndarray] = {}
+        self._term_bounds: dict[tuple[str, str], float] = {}
+
+    # What can match, from the posting lists alone
+
+    def upper_bound(self, q: wq.Query) -> np.ndarray:
+        """Every document ``q`` can match (a superset: phrases are not checked)."""
+        key = id(q)
+        found = self._bounds.get(key)
+        if found is None:
+            found = self._upper_bound(q)
+            self._bounds[key] = found
+        return found
+
+    def _upper_bound(self, q: wq.Query) -> np.ndarray:
+        if isinstance(q, wq.Term):
+            return self._postings(q.fieldname, q.text).ids
+        if isinstance(q, wq.Phrase):
+            lists = [self._postings(q.fieldname, w).ids for w in q.words]
+            ids = lists[0]
+            for other in lists[1:]:
+                ids = intersect(ids, other)
+            return ids
+        if isinstance(q, wq.Or | wq.DisjunctionMax):
+            return self._union_ids([self.upper_bound(s) for s in q.subqueries])
+        if isinstance(q, wq.And):
+            subs = q.subqueries
+            if not subs:
+                return _EMPTY
+            ids = self.upper_bound(subs[0])
+            for sub in subs[1:]:
+                ids = intersect(ids, self.upper_bound(sub))
+            return ids
+        if isinstance(q, wq.AndMaybe | wq.AndNot):
+            return self.upper_bound(q.a)
+        if isinstance(q, wq.ConstantScoreQuery):
+            return self.upper_bound(q.child)
+        return self.docs(q)
+
+    # Which documents match, unscored (filters and exclusions)
+
+    def docs(self, q: wq.Query, within: np.ndarray | None = None) -> np.ndarray:
+        if isinstance(q, wq.Term):
+            return intersect(self._postings(q.fieldname, q.text).ids, within)
+        if isinstance(q, wq.Or | wq.DisjunctionMax):
+            return self._union_ids([self.docs(s, within) for s in q.subqueries])
+        if isinstance(q, wq.And):
+            ids = within
+            for sub in q.subqueries:
+                ids = self.docs(sub, ids)
+            return _EMPTY if ids is None else ids
+        if isinstance(q, wq.AndNot):
+            return self.docs(q.a, self._not_ruled_out(q, within))
+        if isinstance(q, wq.NumericRange):
+            values = self.snapshot.column(q.fieldname)
+            keep = self.snapshot.live.copy()
+            if q.start is not None:
+                keep &= values >= q.start
+            if q.end is not None:
+                keep &= values <= q.end
+            return intersect(np.flatnonzero(keep).astype(np.int64), within)
+        if isinstance(q, wq.Every):
+            return intersect(np.flatnonzero(self.snapshot.live).astype(np.int64), within)
+        return self.evaluate(q, within).ids
+
+    def _not_ruled_out(self, q: wq.AndNot, within: np.ndarray | None) -> np.ndarray:
+        """The candidates for ``q.a`` (within ``within``) that ``q.b`` does not match.
+
+        What ``b`` rules out is found first: ``a`` may be a phrase, checked
+        document by document.
+        """
+        candidates = intersect(self.upper_bound(q.a), within)
+        if not len(candidates):
+            return candidates
+        return candidates[~_within(candidates, self.docs(q.b, candidates))]
+
+    def _union_ids(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        """``union_ids``; long lists are marked in a mask over the documents, not sorted."""
+        parts = [p for p in parts if len(p)]
+        if len(parts) < 2 or sum(map(len, parts)) < UNION_BY_MASK:
+            return union_ids(parts)
+        mask = np.zeros(len(self.snapshot.live), dtype=bool)
+        for part in parts:
+            mask[part] = True
+        return np.flatnonzero(mask).astype(np.int64)
+
+    # Which documents match, scored
+
+    def evaluate(self, q: wq.Query, within: np.ndarray | None = None) -> Matches:
+        """The documents of ``within`` (every document if ``None``) that ``q`` matches."""
+        if isinstance(q, wq.Term):
+            return self._term(q, within)
+        if isinstance(q, wq.Phrase):
+            return self._phrase(q, within)
+        if isinstance(q, wq.DisjunctionMax):
+            return self._best_of(q, within)
+        if isinstance(q, wq.Or):
+            return union([self.evaluate(s, within) for s in q.subqueries], q.boost)
+        if isinstance(q, wq.And):
+            subs = q.subqueries
+            narrowed = within
+            for sub in subs:
+                narrowed = intersect(self.upper_bound(sub), narrowed)
+            return intersection([self.evaluate(s, narrowed) for s in subs], q.boost)
+        if isinstance(q, wq.AndNot):
+            found = self.evaluate(q.a, self._not_ruled_out(q, within))
+            return found if q.boost == 1.0 else Matches(found.ids, found.scores * q.boost)
+        if isinstance(q, wq.AndMaybe):
+            main = self.evaluate(q.a, within)
+            bonus = self.evaluate(q.b, main.ids)
+            return Matches(main.ids, (main.scores + scores_at(bonus, main.ids)) * q.boost)
+        if isinstance(q, wq.ConstantScoreQuery):
+            ids = self.evaluate(q.child, within).ids
+            return Matches(ids, np.full(len(ids), float(q.score)))
+        if isinstance(q, wq.Every):
+            ids = self.docs(q, within)
+            return Matches(ids, np.full(len(ids), float(q.boost)))
+        if isinstance(q, type(wq.NullQuery)):
+            return NO_MATCHES
+        raise TypeError(f"cannot evaluate a {type(q).__name__} query")
+
+    def _postings(self, field: str, term: str) -> Postings:
+        return self.snapshot.postings(field, term)
+
+    def _term_scores(self, postings: Postings, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """BM25F of one term in each of ``ids``, as Whoosh's BM25FScorer computes it."""
+        field = postings.field
+        snapshot = self.snapshot
+        b = self.weighting._field_B.get(field, self.weighting.B)
+        k1 = self.weighting.K1
+        idf = snapshot.idf(postings)
+        lengths = snapshot.lengths(field)[ids]
+        norm = k1 * ((1 - b) + b * lengths / snapshot.average_length(field))
+        return idf * ((weights * (k1 + 1)) / (weights + norm))
+
+    def _term(self, q: wq.Term, within: np.ndarray | None) -> Matches:
+        postings = self._postings(q.fieldname, q.text)
+        keep = _within(postings.ids, within)
+        ids, weights = postings.ids[keep], postings.weights[keep]
+        scores = self._term_scores(postings, ids, weights)
+        return Matches(ids, scores * q.boost if q.boost != 1.0 else scores)
+
+    def _best_of(self, q: wq.DisjunctionMax, within: np.ndarray | None) -> Matches:
+        """The best alternative's score; a phrase is checked only where it could be the best.
+
+        A phrase scores the sum of its words' scores, known from the posting
+        lists; only reading positions tells whether it matches.  A document
+        that another alternative matches at least as well gets the same answer
+        either way, so its positions are not read (a word and its bigram run:
+        most articles holding スマートフォン hold the word itself).
+        """
+        phrases = [s for s in q.subqueries if isinstance(s, wq.Phrase)]
+        others = [s for s in q.subqueries if not isinstance(s, wq.Phrase)]
+        found = [self.evaluate(s, within) for s in others]
+        best = best_of(found) if phrases and others else None
+        found += [self._phrase(s, within, unless=best) for s in phrases]
+        return best_of(found, q.boost)
+
+    def _phrase(
+        self, q: wq.Phrase, within: np.ndarray | None, unless: Matches | None = None
+    ) -> Matches:
+        """Documents holding the words in order; with ``unless``, only those it would score higher."""
+        field = q.fieldname
+        lists = [self._postings(field, w) for w in q.words]
+        if not lists or any(not len(p) for p in lists):
+            return NO_MATCHES
+        candidates = intersect(self.upper_bound(q), within)
+        if not len(candidates):
+            return NO_MATCHES
+        scores = np.zeros(len(candidates))
+        for postings in lists:
+            at = np.searchsorted(postings.ids, candidates)
+            scores += self._term_scores(postings, candidates, postings.weights[at])
+        if q.boost != 1.0:
+            scores *= q.boost
+        if unless is not None and len(unless):
+            could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
+            candidates, scores = candidates[could_win], scores[could_win]
+            if not len(candidates):
+                return NO_MATCHES
+        slop = max(1, q.slop)
+        if slop == 1:
+            chained = self._adjacent(field, q.words, candidates)
+        else:
+            positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
+            chained = np.array(
+                [_chained([p[d] for p in positions], slop) for d in candidates.tolist()],
+                dtype=bool,
+            )
+        if not chained.any():
+            return NO_MATCHES
+        return Matches(candidates[chained], scores[chained])
+
+    def _adjacent(self, field: str, words: Sequence[str], candidates: np.ndarray) -> np.ndarray:
+        """Which ``candidates`` hold ``words`` at consecutive positions (``_chained`` with slop 1).
+
+        A run starts where the first word is and the i-th word is i positions on.
+        """
+        docs = candidates.tolist()
+        starts = self.snapshot.position_keys(field, words[0], docs)
+        for offset, word in enumerate(words[1:], start=1):
+            if not len(starts):
+                break
+            following = self.snapshot.position_keys(field, word, docs)
+            starts = starts[np.isin(starts + offset, following, assume_unique=True)]
+        return np.isin(candidates, starts >> 32)
+
+    # How much a query can add to any document's score
+
+    def score_bound(self, q: wq.Query) -> float:
+        """No document scores more than this for ``q`` (to know when a bonus cannot reorder)."""
+        if isinstance(q, wq.Term):
+            return q.boost * self._term_bound(q.fieldname, q.text)
+        if isinstance(q, wq.Phrase):
+            return q.boost * sum(self._term_bound(q.fieldname, w) for w in q.words)
+        if isinstance(q, wq.DisjunctionMax):
+            return q.boost * max((self.score_bound(s) for s in q.subqueries), default=0.0)
+        if isinstance(q, wq.Or | wq.And):
+            return q.boost * sum(self.score_bound(s) for s in q.subqueries)
+        if isinstance(q, wq.AndMaybe):
+            return q.boost * (self.score_bound(q.a) + self.score_bound(q.b))
+        if isinstance(q, wq.AndNot):
+            return q.boost * self.score_bound(q.a)
+        if isinstance(q, wq.ConstantScoreQuery):
+            return float(q.score)
+        return float(getattr(q, "boost", 1.0))
+
+    def _term_bound(self, field: str, term: str) -> float:
+        key = (field, term)
+        found = self._term_bounds.get(key)
+        if found is None:
+            postings = self._postings(field, term)
+            scores = self._term_scores(postings, postings.ids, postings.weights)
+            found = self._term_bounds[key] = float(scores.max()) if len(scores) else 0.0
+        return found
+
+
+def ranked(ids: np.ndarray, scores: np.ndarray, snapshot: Snapshot) -> np.ndarray:
+    """``ids`` by score, highest first; equal scores newest first, then by article id.
+
+    Scores are compared to nine decimals, so sums that differ only by rounding
+    tie; the rule does not depend on where documents happen to sit in the index,
+    so a rebuilt index orders ties the same way.
+    """
+    times = snapshot.column("time_key")[ids]
+    undated = snapshot.column("undated")[ids]
+    articles = snapshot.column("article")[ids]
+    return ids[np.lexsort((articles, -times, undated, -np.round(scores, 9)))]

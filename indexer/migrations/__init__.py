@@ -1,1 +1,0 @@
-"""Alembic migrations of the archive's database (run through :mod:`indexer.schema`)."""

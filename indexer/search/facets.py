@@ -1,0 +1,270 @@
+"""Facets: what a result set holds by site, category, tag and month, counted with NumPy.
+
+Every document carries integer codes in column fields
+(:func:`indexer.engine.value_code`): a 63-bit hash of its folded site, of its
+category, and of each of its tags (several per document, packed in a bytes
+column); its date is the ``time_key`` column, and the story it belongs to
+(near-identical articles share one) the ``story`` column.  The snapshot reads
+the columns as arrays, a segment at a time, and keeps them.
+
+Counting a facet is ``np.unique`` over the codes of the matching documents, so
+its cost follows the size of the result set, never the size of the archive; a
+value's label (its spelling as written) is read from one document that has it,
+only for the values shown.  Filters (``site=``, ``category=``, ``tag=``, a date
+range) are masks over the same arrays, and each facet is counted with every
+filter applied but its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from indexer.engine import LRU, Snapshot, fold, value_code
+from indexer.readers.dates import TOKYO
+
+# Values shown per facet (site, category, tag); months are all shown, in order.
+FACET_LIMIT = 10
+FACETS = ("site", "category", "tag", "month")
+_TOKYO_OFFSET = 9 * 3600  # Japan has kept no daylight saving time since 1951
+
+
+# Months as numbers: 0 is January 1970, -1 December 1969.
+
+
+def month_number(year: int, month: int) -> int:
+    return (year - 1970) * 12 + month - 1
+
+
+def month_text(number: int) -> str:
+    year, month = divmod(number, 12)
+    return f"{year + 1970:04d}-{month + 1:02d}"
+
+
+def month_bounds(text: str) -> tuple[date, date]:
+    """The first and last day of a ``YYYY-MM`` month; ``ValueError`` if it is not one."""
+    year, _, month = text.partition("-")
+    first = date(int(year), int(month), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the results are narrowed to, besides the query: exact values and a date range."""
+
+    site: str | None = None
+    category: str | None = None
+    tag: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(fold(v) for v in (self.site, self.category, self.tag)) or bool(
+            self.date_from or self.date_to
+        )
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "site": self.site or None,
+            "category": self.category or None,
+            "tag": self.tag or None,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: what its filter takes, and how many matching articles have it."""
+
+    value: str
+    count: int
+    active: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts of the matching articles (every copy of a story counted) per facet value.
+
+    Each facet is counted with every active filter applied except its own:
+    the site counts say how many there would be on choosing that site instead.
+    """
+
+    site: tuple[FacetValue, ...] = ()
+    category: tuple[FacetValue, ...] = ()
+    tag: tuple[FacetValue, ...] = ()
+    # Every month with matches, oldest first ("YYYY-MM"); the date range is not applied.
+    month: tuple[FacetValue, ...] = ()
+    undated: int = 0  # matching articles without a date (in no month)
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: [v.to_json() for v in getattr(self, name)] for name in FACETS}
+
+    @property
+    def years(self) -> tuple[tuple[str, int, tuple[FacetValue, ...]], ...]:
+        """The months grouped by year, newest year first: (year, count, months)."""
+        by_year: dict[str, list[FacetValue]] = {}
+        for value in self.month:
+            by_year.setdefault(value.value[:4], []).append(value)
+        return tuple(
+            (year, sum(v.count for v in months), tuple(months))
+            for year, months in sorted(by_year.items(), reverse=True)
+        )
+
+
+def months(snapshot: Snapshot, ids: np.ndarray) -> np.ndarray:
+    """Each document's month number (Tokyo time); undated documents get no meaning here."""
+    seconds = snapshot.column("time_key")[ids] + _TOKYO_OFFSET
+    return seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+
+
+def _day_start(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=TOKYO).timestamp())
+
+
+@dataclass
+class Narrowed:
+    """Which matching documents each filter keeps (masks over the matches)."""
+
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    size: int = 0
+
+    def all(self, *, but: str | None = None) -> np.ndarray:
+        keep = np.ones(self.size, dtype=bool)
+        for name, mask in self.masks.items():
+            if name != but:
+                keep &= mask
+        return keep
+
+
+def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
+    """The masks of ``filters`` over the documents ``ids``, one per active filter."""
+    found = Narrowed(size=len(ids))
+    for name, value in (("site", filters.site), ("category", filters.category)):
+        if fold(value):
+            found.masks[name] = snapshot.column(f"{name}_code")[ids] == value_code(value)
+    if fold(filters.tag):
+        row, codes = snapshot.column_rows("tag_codes", ids)
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[row[codes == value_code(filters.tag)]] = True
+        found.masks["tag"] = mask
+    if filters.date_from or filters.date_to:
+        times = snapshot.column("time_key")[ids]
+        mask = snapshot.column("undated")[ids] == 0  # an undated article is in no range
+        if filters.date_from:
+            mask &= times >= _day_start(filters.date_from)
+        if filters.date_to:
+            mask &= times < _day_start(filters.date_to + timedelta(days=1))
+        found.masks["date"] = mask
+    return found
+
+
+class Labels:
+    """Each code's label (the value as an article writes it), remembered once read."""
+
+    CAPACITY = 50_000
+
+    def __init__(self) -> None:
+        self._labels: LRU[tuple[str, int], str] = LRU(self.CAPACITY)
+
+    def get(self, facet: str, code: int) -> str | None:
+        return self._labels.get((facet, code))
+
+    def put(self, facet: str, code: int, label: str) -> None:
+        self._labels.put((facet, code), label)
+
+
+def _top(values: np.ndarray, limit: int | None, keep: int = 0) -> list[tuple[int, int]]:
+    """The most frequent non-zero values, most first (ties by value); ``keep`` always in."""
+    values = values[values != 0]
+    if not len(values):
+        return []
+    codes, counts = np.unique(values, return_counts=True)
+    order = np.lexsort((codes, -counts))
+    chosen = order if limit is None else order[:limit]
+    pairs = [(int(codes[i]), int(counts[i])) for i in chosen]
+    if keep and all(code != keep for code, _ in pairs):
+        at = np.flatnonzero(codes == keep)
+        if len(at):
+            pairs.append((keep, int(counts[at[0]])))
+    return pairs
+
+
+def count_facets(
+    snapshot: Snapshot,
+    labels: Labels,
+    ids: np.ndarray,
+    narrowed: Narrowed,
+    filters: Filters,
+    limit: int = FACET_LIMIT,
+) -> Facets:
+    """The facets of the matches ``ids``, each with every filter applied but its own."""
+
+    def label(facet: str, code: int, docnum: int, read) -> str:
+        found = labels.get(facet, code)
+        if found is None:
+            found = read(snapshot.stored_fields(docnum)) or ""
+            labels.put(facet, code, found)
+        return found
+
+    out: dict[str, Any] = {}
+    for facet in ("site", "category"):
+        chosen = ids[narrowed.all(but=facet)]
+        codes = snapshot.column(f"{facet}_code")[chosen]
+        active = value_code(getattr(filters, facet))
+        values = []
+        for code, count in _top(codes, limit, active):
+            docnum = int(chosen[np.argmax(codes == code)])
+            text = label(facet, code, docnum, lambda f, facet=facet: f.get(facet))
+            values.append(FacetValue(text, count, code == active))
+        out[facet] = tuple(values)
+
+    chosen = ids[narrowed.all(but="tag")]
+    row, codes = snapshot.column_rows("tag_codes", chosen)
+    active = value_code(filters.tag)
+    tags = []
+    for code, count in _top(codes, limit, active):
+        docnum = int(chosen[row[np.argmax(codes == code)]])
+
+        def tag_label(stored, code=code):
+            return next((t for t in stored.get("tag_list") or () if value_code(t) == code), "")
+
+        tags.append(FacetValue(label("tag", code, docnum, tag_label), count, code == active))
+    out["tag"] = tuple(tags)
+
+    chosen = ids[narrowed.all(but="date")]
+    dated = chosen[snapshot.column("undated")[chosen] == 0]
+    months_of = months(snapshot, dated)
+    selected = _selected_months(filters)
+    month_values = []
+    if len(months_of):
+        numbers, counts = np.unique(months_of, return_counts=True)
+        for number, count in zip(numbers.tolist(), counts.tolist(), strict=True):
+            text = month_text(number)
+            month_values.append(FacetValue(text, count, text in selected))
+    out["month"] = tuple(month_values)
+    return Facets(**out, undated=len(chosen) - len(dated))
+
+
+def _selected_months(filters: Filters) -> set[str]:
+    """The months wholly inside the date range (none when there is no range)."""
+    if not (filters.date_from and filters.date_to):
+        return set()
+    start = month_number(filters.date_from.year, filters.date_from.month)
+    end = month_number(filters.date_to.year, filters.date_to.month)
+    if end - start > 1200:
+        return set()
+    selected = set()
+    for number in range(start, end + 1):
+        first, last = month_bounds(month_text(number))
+        if filters.date_from <= first and last <= filters.date_to:
+            selected.add(month_text(number))
+    return selected

@@ -1,0 +1,393 @@
+"""Planning a search: from a parsed query to the Whoosh query trees the engine matches.
+
+Each query word is analyzed like the index (A units, normalized, folded) and
+matches an article when every unit is there as a word (in the title, body or
+captions), or when the word's characters stand together anywhere (the bigram
+field: 東京都 inside 東京都庁).  A unit also matches its dictionary synonyms
+(米国 → アメリカ), scored below the word itself.  The weights the trees carry
+are the ranking's (:mod:`indexer.search.ranking`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from whoosh import query as wq
+
+from indexer.analysis import (
+    character_bigrams,
+    dictionary_readings,
+    gram_runs,
+    gram_word,
+    query_units,
+    query_words,
+)
+from indexer.search.query import Clause, Filter, ParsedQuery, Word
+from indexer.search.ranking import (
+    FIELD_BOOSTS,
+    GRAMS_BOOST,
+    NEAR_FIELDS,
+    NEAR_WORDS,
+    ORDER_BONUS,
+    ORDER_SLOP,
+    PHRASE_BOOST,
+    READING_BOOST,
+    SENTENCE_FIELD_BOOSTS,
+    SYNONYM_BOOST,
+)
+
+# A single character (often an A unit of an unknown name) is too ambiguous to expand.
+MIN_SYNONYM_SOURCE = 2
+# A query typed without spaces that holds this many words is read as a sentence.
+SENTENCE_UNITS = 4
+
+
+@dataclass(frozen=True)
+class Synonym:
+    text: str
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnalyzedWord:
+    """A query word with its units, their readable forms, and each unit's synonyms."""
+
+    word: Word
+    units: tuple[str, ...]
+    forms: tuple[str, ...]
+    # For each unit, its synonyms: (as written, as index units).
+    synonyms: tuple[tuple[Synonym, ...], ...] = ()
+    negated: bool = False
+    # Other dictionary readings of the whole word (付け → 付ける), scored a little lower.
+    readings: tuple[str, ...] = ()
+    # Whether it holds particles or punctuation between its words (生産へ), not only
+    # content words (a compound such as 新型コロナウイルス感染症).
+    prose: bool = False
+
+    def synonym_units(self, index: int) -> tuple[tuple[str, ...], ...]:
+        return tuple(s.units for s in self.synonyms[index])
+
+    @property
+    def plain(self) -> bool:
+        """Neither quoted nor limited to a field: a word the search may relax."""
+        return not self.word.phrase and self.word.field is None
+
+
+@dataclass
+class Plan:
+    """The Whoosh queries one parsed query becomes."""
+
+    parsed: ParsedQuery = field(default_factory=lambda: ParsedQuery(()))
+    words: list[AnalyzedWord] = field(default_factory=list)
+    strict: wq.Query | None = None  # every clause (AND)
+    partial: wq.Query | None = None  # any plain word; quoted and field words still required
+    bonus: wq.Query | None = None  # scores units standing together higher, matches nothing new
+    # Every clause as typed, without synonyms; set only when a synonym could match.
+    # Articles it matches rank first (see ``literal_query``); when none does, a
+    # query of several words shows the best partial matches, as when none matches strict.
+    literal: wq.Query | None = None
+    several: bool = False  # more than one required clause
+    exclude: wq.Query | None = None  # the -words
+    filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
+    sentence: bool = False  # typed as a sentence: ranked by any of its words
+
+
+@lru_cache(maxsize=4096)
+def _analyzed_synonym(text: str) -> tuple[str, ...]:
+    return tuple(query_units(text))
+
+
+def _field_boosts(word: Word) -> dict[str, float]:
+    if word.field == "title":
+        return {"title": FIELD_BOOSTS["title"]}
+    return FIELD_BOOSTS
+
+
+def _sequence(name: str, units: tuple[str, ...], boost: float) -> wq.Query:
+    if len(units) == 1:
+        return wq.Term(name, units[0], boost=boost)
+    return wq.Phrase(name, list(units), boost=boost)
+
+
+def unit_query(
+    unit: str, boosts: Mapping[str, float], synonyms: tuple[tuple[str, ...], ...] = ()
+) -> wq.Query:
+    """The unit as a word in any of the fields, or one of its synonyms (scored lower)."""
+    word = wq.Or([wq.Term(name, unit, boost=boost) for name, boost in boosts.items()])
+    if not synonyms:
+        return word
+    alternatives = [word] + [
+        wq.Or([_sequence(name, synonym, boost * SYNONYM_BOOST) for name, boost in boosts.items()])
+        for synonym in synonyms
+    ]
+    # The best of the word and its synonyms counts, never their sum: an article
+    # holding the word gains nothing from also holding a synonym of it.
+    return wq.DisjunctionMax(alternatives)
+
+
+def grams_query(text: str, shared: bool = False) -> wq.Query | None:
+    """The word as a run of character bigrams: finds it inside any compound.
+
+    ``shared``: the bigrams share one GRAMS_BOOST, so that a word found inside
+    a longer one scores below the word itself however many bigrams it has (a
+    phrase scores the sum of its words: the six of スマートフォン, each at the
+    full boost, outscored the word).  A name in a question found whole keeps
+    the full boost per bigram: there it is the best evidence there is.
+    """
+    run = gram_word(text)
+    if run is None:
+        return None
+    bigrams = tuple(character_bigrams(run))
+    boost = GRAMS_BOOST / len(bigrams) if shared else GRAMS_BOOST
+    return _sequence("grams", bigrams, boost)
+
+
+def word_query(item: AnalyzedWord) -> wq.Query | None:
+    """Articles containing the word: as words (all its units), or as a substring."""
+    if not item.units:
+        return None  # only particles or symbols: nothing to look for
+    boosts = _field_boosts(item.word)
+    if item.word.phrase and len(item.units) > 1:
+        match = wq.Or([wq.Phrase(name, list(item.units), boost=b) for name, b in boosts.items()])
+    else:
+        units = [unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)]
+        match = units[0] if len(units) == 1 else wq.And(units)
+    alternatives = [match, *reading_queries(item, boosts)]
+    grams = grams_query(item.word.text, shared=True) if item.word.field is None else None
+    if grams is not None:
+        # Only where the word itself is not found.  An article holding the word
+        # is scored for the word: the run of a long katakana word has many
+        # bigrams (スマートフォン six), whose sum would outweigh the word itself.
+        units = [wq.Or([wq.Term(name, u) for name in boosts]) for u in item.units]
+        alternatives.append(wq.AndNot(grams, units[0] if len(units) == 1 else wq.And(units)))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    # Found as a word, as another reading, or only inside a longer word: the best counts.
+    return wq.DisjunctionMax(alternatives)
+
+
+def reading_queries(item: AnalyzedWord, boosts: Mapping[str, float]) -> list[wq.Query]:
+    return [
+        wq.Term(name, reading, boost=boost * READING_BOOST)
+        for reading in item.readings
+        for name, boost in boosts.items()
+    ]
+
+
+def proximity_query(items: list[AnalyzedWord], boosts: Mapping[str, float]) -> wq.Query | None:
+    """Optional bonus for the units of a word typed together (国際空港) standing together."""
+    phrases = [
+        wq.Phrase(name, list(item.units), boost=PHRASE_BOOST * boost)
+        for item in items
+        if len(item.units) > 1 and not item.word.phrase
+        for name, boost in boosts.items()
+        if name != "captions"
+    ]
+    return wq.Or(phrases) if phrases else None
+
+
+def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
+    """Optional bonus for typed words standing near each other (in either order), and
+    a smaller one for a title holding them in the order typed."""
+    words = [item.units for item in items if item.plain and item.units]
+    bonuses: list[wq.Query] = []
+    near = words[:NEAR_WORDS]
+    for i, a in enumerate(near):
+        for b in near[i + 1 :]:
+            if a[-1] == b[0] or b[-1] == a[0]:
+                continue
+            for name, slop, score in NEAR_FIELDS:
+                if score > 0:
+                    bonuses.append(
+                        wq.DisjunctionMax(
+                            [
+                                wq.ConstantScoreQuery(
+                                    wq.Phrase(name, [a[-1], b[0]], slop=slop), score=score
+                                ),
+                                wq.ConstantScoreQuery(
+                                    wq.Phrase(name, [b[-1], a[0]], slop=slop), score=score
+                                ),
+                            ]
+                        )
+                    )
+    pairs = [(a[-1], b[0]) for a, b in zip(words, words[1:], strict=False) if a[-1] != b[0]]
+    bonuses.extend(
+        wq.ConstantScoreQuery(wq.Phrase("title", list(pair), slop=ORDER_SLOP), score=ORDER_BONUS)
+        for pair in pairs
+        if ORDER_BONUS > 0
+    )
+    return wq.Or(bonuses) if bonuses else None
+
+
+def filter_query(f: Filter) -> wq.Query:
+    if f.field == "site":
+        return wq.Term("site_domains", f.value.removeprefix("www."))
+    if f.field == "tag":
+        return wq.Term("tags", f.value)
+    return wq.Term("category", f.value)
+
+
+class QueryPlanner:
+    def __init__(self, synonyms: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.synonyms = synonyms or {}
+
+    def analyze(self, word: Word, negated: bool = False) -> AnalyzedWord:
+        found = query_words(word.text)
+        units = tuple(m.text.lower() for m in found)
+        readings = (
+            () if word.phrase else tuple(r for r in dictionary_readings(word.text) if (r,) != units)
+        )
+        covered = {i for m in found for i in range(m.start, m.end)}
+        return AnalyzedWord(
+            word=word,
+            units=units,
+            forms=tuple(m.form for m in found),
+            synonyms=tuple(() if word.phrase else self._synonyms(u) for u in units),
+            negated=negated,
+            readings=readings,
+            prose=any(i not in covered for i, c in enumerate(word.text) if not c.isspace()),
+        )
+
+    def _synonyms(self, unit: str) -> tuple[Synonym, ...]:
+        if len(unit) < MIN_SYNONYM_SOURCE:
+            return ()
+        seen = {(unit,)}
+        out = []
+        for text in self.synonyms.get(unit, ()):
+            analyzed = _analyzed_synonym(text)
+            if analyzed and analyzed not in seen:
+                seen.add(analyzed)
+                out.append(Synonym(text, analyzed))
+        return tuple(out)
+
+    def plan(self, parsed: ParsedQuery) -> Plan:
+        plan = Plan(parsed=parsed, filters=parsed.filters)
+        analyzed = [
+            (clause, [self.analyze(w, clause.negated) for w in clause.alternatives])
+            for clause in parsed.clauses
+        ]
+        plan.words = [item for _, items in analyzed for item in items]
+        plan.sentence = is_sentence(plan.words)
+        boosts = SENTENCE_FIELD_BOOSTS if plan.sentence else FIELD_BOOSTS
+        required: list[wq.Query] = []
+        constraints: list[wq.Query] = []
+        exclusions: list[wq.Query] = []
+        any_parts: list[wq.Query] = []
+        for clause, items in analyzed:
+            query = _clause_query(items)
+            if query is None:
+                continue
+            if clause.negated:
+                exclusions.append(query)
+                continue
+            required.append(query)
+            if not all(item.plain for item in items):
+                # A phrase or a field search is a constraint the user spelled out.
+                constraints.append(query)
+                continue
+            for item in items:
+                any_parts.extend(
+                    unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)
+                )
+                any_parts.extend(reading_queries(item, boosts))
+                if item.units and (grams := grams_query(item.word.text)) is not None:
+                    any_parts.append(grams)
+                elif plan.sentence:
+                    # The names in a question (ゾング号, 文周王) are often unknown to
+                    # the dictionary and cut into single characters: find them whole.
+                    any_parts.extend(
+                        q
+                        for run in gram_runs(item.word.text)
+                        if len(run) >= 3 and (q := grams_query(run)) is not None
+                    )
+        if exclusions:
+            plan.exclude = wq.Or(exclusions)
+        if not required:
+            return plan
+        any_word = wq.And([*constraints, wq.Or(any_parts)]) if len(any_parts) > 1 else None
+        if not plan.sentence:
+            # A sentence is a run of words, not a compound: no phrase to favour.
+            positive = [w for w in plan.words if not w.negated]
+            bonuses = [q for q in (proximity_query(positive, boosts), order_query(positive)) if q]
+            plan.bonus = wq.Or(bonuses) if bonuses else None
+        if plan.sentence and any_word is not None:
+            # No article has every word of a question: rank by all of them instead.
+            plan.strict = any_word
+            return plan
+        plan.sentence = False
+        plan.strict = required[0] if len(required) == 1 else wq.And(required)
+        plan.partial = any_word
+        plan.literal = literal_query(analyzed)
+        plan.several = len(required) > 1
+        return plan
+
+
+def literal_query(analyzed: list[tuple[Clause, list[AnalyzedWord]]]) -> wq.Query | None:
+    """Every clause matched by the words as typed (or another reading of them, or
+    their characters inside a longer word), not by a synonym; ``None`` if no word has one.
+
+    An article holding every typed word ranks before one that needs a synonym
+    for any of them, whatever its score: a synonym's score is small, but the
+    other words' can be large (投入 in a title with 対応 outranked the article
+    holding both 投下 and 対応 in its body, for 投下 対応).
+    """
+    literal = [
+        (clause, [replace(item, synonyms=_forms_only(item)) for item in items])
+        for clause, items in analyzed
+        if not clause.negated
+    ]
+    if all(a == b for (_, a), (_, b) in zip(literal, analyzed, strict=False)):
+        return None
+    clauses = [_clause_query(items) for _, items in literal]
+    clauses = [q for q in clauses if q is not None]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+
+def _forms_only(item: AnalyzedWord) -> tuple[tuple[Synonym, ...], ...]:
+    """Each unit's synonyms that are another form of it: the same kanji with another
+    kana ending (別れ for 別れる, 踊り for 踊る), as a typo or an inflection gives."""
+    return tuple(
+        tuple(s for s in synonyms if _stem(s.text) and _stem(s.text) == _stem(unit))
+        for unit, synonyms in zip(item.units, item.synonyms, strict=True)
+    )
+
+
+_KANA_ENDING = re.compile(r"[ぁ-ゖ]+$")
+_KANJI_START = re.compile(r"[一-鿿々]")
+
+
+def _stem(text: str) -> str:
+    """``text`` without its kana ending, if it starts with a kanji; else empty."""
+    stem = _KANA_ENDING.sub("", text)
+    return stem if _KANJI_START.match(stem) else ""
+
+
+def is_sentence(words: list[AnalyzedWord]) -> bool:
+    """Whether the query reads as a sentence or question rather than keywords.
+
+    Keywords are typed apart (空港 台風) or as one compound (関西国際空港); a run
+    of many words typed without spaces, or one ending in a question mark, is
+    natural language.  So is a pasted headline with a space in it (ThinkPadを
+    NECで生産へ 2012年秋より日本で試験生産): a run of many words with particles
+    between them, beside other words.  A long compound typed beside a keyword
+    (新型コロナウイルス感染症 ワクチン) stays keywords, every word required.
+    """
+    positive = [w for w in words if not w.negated]
+    if not positive or not all(w.plain for w in positive):
+        return False
+    if len(positive) > 1:
+        return any(w.prose and len(w.units) >= SENTENCE_UNITS for w in positive)
+    text = positive[0].word.text.rstrip()
+    return len(positive[0].units) >= SENTENCE_UNITS or text.endswith(("?", "？", "か。", "か"))
+
+
+def _clause_query(items: list[AnalyzedWord]) -> wq.Query | None:
+    queries = [q for q in map(word_query, items) if q is not None]
+    if not queries:
+        return None
+    return queries[0] if len(queries) == 1 else wq.Or(queries)

@@ -1,0 +1,284 @@
+"""The search service: a query string in, a page of plain results out.
+
+A search runs in four steps, each in a module of its own: the query is
+parsed (:mod:`~indexer.search.query`) and planned into Whoosh query trees
+(:mod:`~indexer.search.planning`); the engine matches them over a snapshot
+of the index, within the filters (:mod:`~indexer.search.finding`); the
+matches are counted into facets (:mod:`~indexer.search.facets`) and put in
+order (:mod:`~indexer.search.ranking`); the page's hits are shaped from the
+index, marked (:mod:`~indexer.search.results`).  This module keeps what the
+steps share between searches: the open snapshot and the queries understood.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from indexer.engine import (
+    LRU,
+    READ_FAILURES,
+    Evaluator,
+    IndexStore,
+    Snapshot,
+    damaged,
+    posting_cache,
+)
+from indexer.errors import QueryError
+from indexer.readers.dates import TOKYO, parse_date
+from indexer.search.facets import FACET_LIMIT, Filters, Labels, count_facets
+from indexer.search.finding import find, find_narrowed
+from indexer.search.highlight import Highlighter
+from indexer.search.planning import Plan, QueryPlanner
+from indexer.search.query import format_query, parse_query
+from indexer.search.ranking import WEIGHTING, result_order, story_page
+from indexer.search.related import related
+from indexer.search.results import (
+    QueryTerm,
+    RelatedArticle,
+    SearchPage,
+    found_words,
+    hit,
+    with_copies,
+)
+from indexer.search.suggestions import did_you_mean
+from indexer.search.synonyms import load_synonyms
+
+SORTS = ("relevance", "newest", "oldest")
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+# Queries typed again (paging, the same topic) skip Sudachi: keep this many understood.
+UNDERSTOOD_QUERIES = 512
+
+
+def parse_day(text: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` (or any date :func:`parse_date` reads) as a calendar day in Tokyo."""
+    if not text or not text.strip():
+        return None
+    value = parse_date(text)
+    if value is None:
+        raise QueryError(f"日付を読み取れません: {text!r}（例: 2025-01-20）")
+    return value.astimezone(TOKYO).date()
+
+
+class SearchService:
+    """Searches the current index; follows a rebuilt index or new segments on the next search.
+
+    One :class:`~indexer.engine.Snapshot` of the index is kept open and
+    shared by every search (and thread) until the index on disk changes; the
+    decoded posting lists outlive it, per segment, so an import that adds a
+    segment does not make the next search read everything again.
+    """
+
+    def __init__(self, index_store: IndexStore) -> None:
+        self.index_store = index_store
+        self._planner: QueryPlanner | None = None
+        self._postings = posting_cache()
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._snapshot_path: Path | None = None
+        self._users: dict[int, int] = {}
+        self._understood: LRU[str, tuple[Plan, list[QueryTerm]]] = LRU(UNDERSTOOD_QUERIES)
+        self._labels = Labels()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open while in use even if a newer one replaces it.
+
+        A file of the index that cannot be read, then or while the snapshot
+        is in use, is reported as :class:`~indexer.errors.IndexDamaged`.
+        """
+        path = self.index_store.current_path()
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is None or path != self._snapshot_path or not snapshot.is_current():
+                ix = self.index_store.open()
+                try:
+                    fresh = Snapshot(ix, self._postings)
+                except READ_FAILURES as exc:
+                    raise damaged(exc) from exc
+                if snapshot is not None and not self._users.get(id(snapshot)):
+                    snapshot.close()
+                self._snapshot, self._snapshot_path = fresh, path
+                snapshot = fresh
+            self._users[id(snapshot)] = self._users.get(id(snapshot), 0) + 1
+        try:
+            yield snapshot
+        except READ_FAILURES as exc:
+            raise damaged(exc) from exc
+        finally:
+            with self._lock:
+                left = self._users[id(snapshot)] - 1
+                if left:
+                    self._users[id(snapshot)] = left
+                else:
+                    del self._users[id(snapshot)]
+                    if snapshot is not self._snapshot:
+                        snapshot.close()
+
+    def close(self) -> None:
+        """Close the index files (searches still running keep theirs until they end)."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+            if snapshot is not None and not self._users.get(id(snapshot)):
+                snapshot.close()
+
+    def planner(self) -> QueryPlanner:
+        if self._planner is None:
+            self._planner = QueryPlanner(load_synonyms(self.index_store.root))
+        return self._planner
+
+    def understand(self, text: str) -> tuple[Plan, list[QueryTerm]]:
+        """The Whoosh queries for ``text`` and its words as understood (cached: Sudachi is slow)."""
+        found = self._understood.get(text)
+        if found is not None:
+            return found
+        plan = self.planner().plan(parse_query(text))
+        terms = [
+            QueryTerm(
+                w.word.text,
+                w.units,
+                w.forms,
+                w.negated,
+                tuple(s.text for unit in w.synonyms for s in unit),
+            )
+            for w in plan.words
+        ]
+        return self._understood.put(text, (plan, terms))
+
+    def highlighter(self, text: str) -> Highlighter:
+        """What a search for ``text`` marks (to mark an article opened from its results)."""
+        return _highlighter(self.understand(text)[0])
+
+    def search(
+        self,
+        text: str,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: str = "relevance",
+        filters: Filters | None = None,
+        facet_limit: int = FACET_LIMIT,
+        listing: bool = False,
+        group: bool = False,
+    ) -> SearchPage:
+        """One page of results for ``text``; a :class:`QueryError` if it cannot be searched.
+
+        An empty ``text`` lists the articles within ``filters`` when there are
+        any (or every article, with ``listing``).  With ``group``, near-identical
+        articles (one story) are one result: the best-placed shown, the others listed.
+        """
+        started = time.perf_counter()
+        _check_sort(sort)
+        if page < 1:
+            raise QueryError("ページは1以上です。")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        if text.strip() or not (filters.active or listing):
+            plan, terms = self._prepare(text)
+        else:
+            plan, terms = Plan(), []  # every article, ranked by nothing
+        highlighter = _highlighter(plan)
+        with self.snapshot() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found, every, narrowed = find_narrowed(evaluator, plan, filters)
+            facets = count_facets(
+                snapshot, self._labels, every, narrowed, filters, limit=facet_limit
+            )
+            first = (page - 1) * page_size
+            copies: dict[int, list[int]] = {}
+            stories = None
+            if group:
+                shown, score_of, copies, stories = story_page(
+                    evaluator, found, sort, first, page_size
+                )
+            else:
+                order, score_of = result_order(evaluator, found, sort, first + page_size)
+                shown = order[first : first + page_size].tolist()
+            scores = score_of(np.array(shown)) if sort == "relevance" else [None] * len(shown)
+            marked = found_words(snapshot, shown, highlighter)
+            hits = tuple(
+                with_copies(
+                    snapshot,
+                    hit(snapshot, docnum, score, highlighter, marked[docnum]),
+                    copies.get(docnum, []),
+                )
+                for docnum, score in zip(shown, scores, strict=True)
+            )
+            suggestion = None
+            if plan.words and (not len(found.matches) or found.partial):
+                mended = did_you_mean(snapshot, plan.parsed, plan.words)
+                suggestion = format_query(mended) if mended is not None else None
+        return SearchPage(
+            query=text,
+            total=len(found.matches),
+            page=page,
+            page_size=page_size,
+            sort=sort,
+            hits=hits,
+            terms=tuple(terms),
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            highlighter=highlighter,
+            partial=found.partial,
+            suggestion=suggestion,
+            filters=filters,
+            facets=facets,
+            stories=stories,
+        )
+
+    def matching_ids(self, text: str, sort: str = "relevance") -> list[int]:
+        """Every article the search for ``text`` finds, in result order (no pages, no snippets)."""
+        _check_sort(sort)
+        plan, _ = self._prepare(text)
+        with self.snapshot() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found = find(evaluator, plan)
+            order, _ = result_order(evaluator, found, sort, len(found.matches))
+            return snapshot.column("article")[order].tolist()
+
+    def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
+        """Articles like this one: its key terms, searched in the rest of the index."""
+        with self.snapshot() as snapshot:
+            return related(snapshot, article_id, limit)
+
+    def _prepare(self, text: str) -> tuple[Plan, list[QueryTerm]]:
+        """The plan for ``text``; a :class:`QueryError` if there is nothing to search."""
+        plan, terms = self.understand(text)
+        if plan.strict is None and not plan.filters:
+            shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
+            raise QueryError(
+                f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
+            )
+        return plan, terms
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise QueryError(f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）")
+
+
+def _check_dates(date_from: date | None, date_to: date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise QueryError("開始日が終了日より後になっています。")
+
+
+def _highlighter(plan: Plan) -> Highlighter:
+    """Everything the plan searches for: the words' units, their synonyms and readings."""
+    positive = [w for w in plan.words if not w.negated]
+    units = {
+        unit
+        for w in positive
+        for unit in (
+            *w.units,
+            *w.readings,
+            *(u for alternatives in w.synonyms for s in alternatives for u in s.units),
+        )
+    }
+    return Highlighter(frozenset(units), tuple(w.word.text for w in positive))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the archive's database (run through :mod:`indexer.store.revisions`)."""
