@@ -264,7 +264,6 @@ def plain_bm25(archive: Archive) -> Callable[[str], list[int]]:
     (:mod:`indexer.engine`) with Whoosh's BM25F at its default parameters.
     """
     snapshot = Snapshot(IndexStore(archive.settings.index_root).open())
-    evaluator = Evaluator(snapshot, PLAIN_WEIGHTING)
     articles = snapshot.column("article")
 
     def unit(u: str) -> wq.Query:
@@ -278,6 +277,8 @@ def plain_bm25(archive: Archive) -> Callable[[str], list[int]]:
         )
         if not units:
             return []
+        # An evaluator per search: it remembers what it worked out by query tree.
+        evaluator = Evaluator(snapshot, PLAIN_WEIGHTING)
         found = evaluator.evaluate(wq.And([unit(u) for u in units]))
         if not len(found):
             found = evaluator.evaluate(wq.Or([unit(u) for u in units]))

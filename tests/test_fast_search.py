@@ -306,3 +306,26 @@ def test_a_long_query_checks_a_bounded_number_of_word_pairs(sample_archive):
     # Linear in the words (each compound's own phrase, each typed-order pair), plus
     # nearness among the first five words: 10 pairs, both orders, title and body.
     assert phrases(plan.bonus) <= 3 * 32 + 2 * 2 * 10
+
+
+@needs_livedoor
+def test_one_evaluator_answers_query_after_query_as_a_fresh_one_does(livedoor_archive):
+    """An evaluator remembers what it worked out by query tree; a tree built later where
+    a dropped one lay in memory (CPython reuses the address) is a new tree to it."""
+    from indexer.engine import Evaluator, Snapshot
+
+    snapshot = Snapshot(index_store(livedoor_archive).open())
+    shared = Evaluator(snapshot, WEIGHTING)
+    words = ["日本", "映画", "女性", "公開", "発売", "選手", "アプリ", "東京", "仕事", "話題"]
+    rng = random.Random(3)
+
+    def unit(word: str) -> wq.Query:
+        return wq.Or([wq.Term("title", word, boost=2.0), wq.Term("body", word)])
+
+    pairs = [rng.sample(words, 2) for _ in range(300)]
+    # Each tree dropped before the next is built, as one search after another does.
+    found = [shared.evaluate(wq.And([unit(w) for w in pair])).ids.tolist() for pair in pairs]
+    for pair, ids in zip(pairs, found, strict=True):
+        expected = Evaluator(snapshot, WEIGHTING).evaluate(wq.And([unit(w) for w in pair]))
+        assert ids == expected.ids.tolist(), pair
+    snapshot.close()

@@ -146,19 +146,19 @@ class Evaluator:
     def __init__(self, snapshot: Snapshot, weighting: BM25F) -> None:
         self.snapshot = snapshot
         self.weighting = weighting
-        self._bounds: dict[int, np.ndarray] = {}
+        # Upper bounds by query object: the object is kept with its bound, so that
+        # a later query allocated where a dropped one was is never taken for it.
+        self._bounds: dict[int, tuple[wq.Query, np.ndarray]] = {}
         self._term_bounds: dict[tuple[str, str], float] = {}
 
     # What can match, from the posting lists alone
 
     def upper_bound(self, q: wq.Query) -> np.ndarray:
         """Every document ``q`` can match (a superset: phrases are not checked)."""
-        key = id(q)
-        found = self._bounds.get(key)
-        if found is None:
-            found = self._upper_bound(q)
-            self._bounds[key] = found
-        return found
+        found = self._bounds.get(id(q))
+        if found is None or found[0] is not q:
+            found = self._bounds[id(q)] = (q, self._upper_bound(q))
+        return found[1]
 
     def _upper_bound(self, q: wq.Query) -> np.ndarray:
         if isinstance(q, wq.Term):
