@@ -11,6 +11,7 @@ and the same marked words.
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,7 +22,6 @@ from whoosh.matching.binary import DisjunctionMaxMatcher
 from indexer.analysis import morphemes
 from indexer.engine import matching
 from indexer.readers.dates import TOKYO
-from indexer.search.planning import filter_query
 from indexer.search.ranking import WEIGHTING
 
 from .conftest import LIVEDOOR, index_store, make_archive, needs_livedoor, plan_of, write_jsonl
@@ -69,10 +69,7 @@ def whoosh_dismax_fixed(monkeypatch):
 def reference(archive, text, sort="relevance", date_from=None, date_to=None):
     """Whoosh's own answer for the plan of ``text``: (article id, score) in result order."""
     plan = plan_of(archive, text)
-    filters = [filter_query(f) for f in plan.filters if not f.negated]
-    masks = [filter_query(f) for f in plan.filters if f.negated]
-    if plan.exclude is not None:
-        masks.append(plan.exclude)
+    masks = [plan.exclude] if plan.exclude is not None else []
     main = plan.strict if plan.strict is not None else wq.Every()
     scored = wq.AndMaybe(main, plan.bonus) if plan.bonus is not None else main
     sortedby = None
@@ -84,7 +81,7 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
             ]
         )
     with index_store(archive).open().searcher(weighting=WEIGHTING) as searcher:
-        allowed = set(searcher.docs_for_query(wq.And(filters))) if filters else None
+        allowed = filtered(searcher, plan.filters)
         if (dates := date_filter(date_from, date_to)) is not None:
             # Dates are columns, not terms: Whoosh filters by the set of documents in range.
             in_range = {d for d in range(searcher.doc_count_all()) if in_dates(searcher, dates, d)}
@@ -108,6 +105,32 @@ def reference(archive, text, sort="relevance", date_from=None, date_to=None):
             # Articles holding every typed word come first, each tier by score.
             answer.sort(key=lambda hit: hit[2] not in literal)
         return [(article, score) for article, score, _ in answer]
+
+
+def filtered(searcher, filters) -> set[int] | None:
+    """The documents ``site:``, ``category:`` and ``tag:`` filters keep, read off stored fields.
+
+    Values compare folded (width and case), and a site keeps its subdomains.
+    """
+    if not filters:
+        return None
+
+    def fold(value):
+        return unicodedata.normalize("NFKC", value or "").casefold().strip()
+
+    def keeps(f, stored) -> bool:
+        if f.field == "site":
+            site, wanted = fold(stored.get("site")), fold(f.value).removeprefix("www.")
+            # Any suffix of the host but its last label alone (site:example.jp, not site:jp).
+            return site == wanted or ("." in wanted and site.endswith("." + wanted))
+        if f.field == "category":
+            return fold(stored.get("category")) == fold(f.value)
+        return fold(f.value) in {fold(t) for t in stored.get("tag_list") or ()}
+
+    reader = searcher.reader()
+    return {
+        d for d, stored in reader.iter_docs() if all(keeps(f, stored) != f.negated for f in filters)
+    }
 
 
 def date_filter(date_from: date | None, date_to: date | None) -> wq.Query | None:

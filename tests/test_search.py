@@ -28,6 +28,7 @@ ARTICLES = [
         "url": "https://news.tokyo.example/2",
         "published_at": "2024-06-01T12:00:00+09:00",
         "category": "社会",
+        "tags": ["ＡＩ"],
     },
     {
         "title": "京都の寺で紅葉が見頃",
@@ -77,6 +78,14 @@ def titles(archive, query: str, **options) -> list[str]:
         ("site:tokyo.example", {"成田の滑走路が延長", "都庁の展望室が改装"}),
         ("category:文化", {"京都の寺で紅葉が見頃"}),
         ("tag:観光", {"関西国際空港に新ターミナル"}),
+        # Field names in any case or width, values folded as the facets fold them.
+        ("TITLE:空港", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("ｔｉｔｌｅ：空港", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("Site:KANSAI.example 空港", {"関西国際空港に新ターミナル", "地方空港の国際便"}),
+        ("tag:AI", {"成田の滑走路が延長"}),
+        ("tag:ａｉ", {"成田の滑走路が延長"}),
+        ("滑走路 -tag:ai", set()),
+        ("Category:社会", {"成田の滑走路が延長"}),
         ("東京都", {"都庁の展望室が改装"}),
     ],
 )

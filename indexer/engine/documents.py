@@ -87,6 +87,8 @@ def index_meta() -> dict[str, str]:
 
 
 def site_domains(site: str | None) -> str:
+    """Every suffix of the site's folded host, so ``site:example.jp`` finds news.example.jp too."""
+    site = fold(site)
     if not site:
         return ""
     parts = site.split(".")

@@ -13,25 +13,48 @@ from dataclasses import replace
 import numpy as np
 from whoosh import query as wq
 
-from indexer.engine import Evaluator, Matches
+from indexer.engine import Evaluator, Matches, fold, value_code
 from indexer.search.facets import Filters, Narrowed, narrow
-from indexer.search.planning import Plan, filter_query
+from indexer.search.planning import Plan
+from indexer.search.query import Filter
 from indexer.search.ranking import Found
+
+
+def filter_docs(evaluator: Evaluator, f: Filter) -> np.ndarray:
+    """The live documents a ``site:``, ``category:`` or ``tag:`` filter keeps (not negated).
+
+    Values are folded as the facets fold them (width, case): ``tag:AI`` keeps
+    the articles tagged ＡＩ, as ``tag=AI`` does.  A site keeps its subdomains.
+    """
+    snapshot = evaluator.snapshot
+    if f.field == "site":
+        return evaluator.docs(wq.Term("site_domains", fold(f.value).removeprefix("www.")))
+    code = value_code(f.value)
+    if f.field == "category":
+        keep = snapshot.column("category_code") == code
+    else:
+        starts, codes = snapshot.column_lists("tag_codes")
+        keep = np.zeros(snapshot.doc_count_all, dtype=bool)
+        keep[np.searchsorted(starts, np.flatnonzero(codes == code), side="right") - 1] = True
+    return np.flatnonzero(keep & snapshot.live).astype(np.int64)
 
 
 def find(evaluator: Evaluator, plan: Plan) -> Found:
     """Every document the plan matches, within its filters and without its exclusions."""
-    filters = [filter_query(f) for f in plan.filters if not f.negated]
-    allowed = evaluator.docs(wq.And(filters)) if filters else None
-    masks = [filter_query(f) for f in plan.filters if f.negated]
-    if plan.exclude is not None:
-        masks.append(plan.exclude)
+    allowed = None
+    for f in plan.filters:
+        if not f.negated:
+            kept = filter_docs(evaluator, f)
+            allowed = kept if allowed is None else np.intersect1d(allowed, kept)
+    excluded = [filter_docs(evaluator, f) for f in plan.filters if f.negated]
 
     def matching(query: wq.Query) -> Matches:
         found = evaluator.evaluate(query, allowed)
-        if masks and len(found):
-            excluded = evaluator.docs(wq.Or(masks), found.ids)
-            keep = ~np.isin(found.ids, excluded)
+        if len(found) and (excluded or plan.exclude is not None):
+            out = [*excluded]
+            if plan.exclude is not None:
+                out.append(evaluator.docs(plan.exclude, found.ids))
+            keep = ~np.isin(found.ids, np.concatenate(out))
             found = Matches(found.ids[keep], found.scores[keep])
         return found
 

@@ -222,14 +222,6 @@ def order_query(items: list[AnalyzedWord]) -> wq.Query | None:
     return wq.Or(bonuses) if bonuses else None
 
 
-def filter_query(f: Filter) -> wq.Query:
-    if f.field == "site":
-        return wq.Term("site_domains", f.value.removeprefix("www."))
-    if f.field == "tag":
-        return wq.Term("tags", f.value)
-    return wq.Term("category", f.value)
-
-
 class QueryPlanner:
     def __init__(self, synonyms: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.synonyms = synonyms or {}

@@ -17,6 +17,7 @@ without taking part in ranking.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -33,7 +34,8 @@ MAX_QUERY_WORDS = 32
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
 _OR_WORDS = {"OR", "|", "｜"}
 _SPACE = re.compile(r"[\s\u3000]+")
-_FIELD = re.compile(r"^(?P<field>[a-z]+)[:：](?P<value>.*)$", re.DOTALL)
+# A field name in any case or width (title:, TITLE:, ｔｉｔｌｅ：).
+_FIELD = re.compile(r"^(?P<field>[A-Za-zＡ-Ｚａ-ｚ]+)[:：](?P<value>.*)$", re.DOTALL)
 _MINUS = ("-", "－")
 
 
@@ -149,12 +151,14 @@ def _word(piece: _Piece) -> tuple[Word | Filter | None, bool]:
         head = head[1:]
     value = piece.text if piece.quoted else ""
     if match := _FIELD.match(head):
-        field = match.group("field")
+        field = unicodedata.normalize("NFKC", match.group("field")).lower()
         value = value or match.group("value")
         if field in FILTER_FIELDS:
             if not value:
                 raise QueryError(f"{field}: の後に値を入れてください（例: {field}:example.jp）")
-            return Filter(field, value if field == "category" else value.lower(), negated), negated
+            # A host is written in lower case; a category or tag as typed, and
+            # folded where it is compared (search.finding), like the facets' values.
+            return Filter(field, value.lower() if field == "site" else value, negated), negated
         if field == "title":
             if not value:
                 raise QueryError("title: の後に検索語を入れてください（例: title:空港）")
