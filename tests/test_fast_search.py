@@ -217,12 +217,13 @@ def test_date_order_and_date_ranges_answer_like_whoosh(sample_archive, sort):
 
 
 def test_marked_words_are_those_analysis_finds(sample_archive):
-    for text in ("米国", "空港", "京都", "サーバ", "観光 紅葉", "東京都"):
+    queries = ("米国", "空港", "京都", "サーバ", "観光 紅葉", "東京都", '"国際 空港"', "title:空港")
+    for text in queries:
         page = sample_archive.search(text, page_size=50)
         assert page.hits, text
         for hit in page.hits:
             record = sample_archive.article(hit.id)
-            assert hit.title_marked == page.highlighter.whole(record.title)
+            assert hit.title_marked == page.highlighter.whole(record.title, field="title")
             by_analysis = page.highlighter.snippet(record.body)
             if by_analysis.marked or not record.captions:
                 assert hit.snippet == by_analysis, (text, hit.id)

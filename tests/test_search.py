@@ -409,3 +409,19 @@ def test_an_article_holding_a_long_katakana_word_is_scored_for_the_word(home, tm
         [reference] = searcher.search(word, limit=None)  # Whoosh, the word alone
         assert reference["id"] == str(hits[0].id)
         assert hits[0].score == pytest.approx(reference.score, rel=1e-9)
+
+
+@pytest.mark.parametrize("query", ['"国際 空港"', "「国際空港」", "“国際空港”"])
+def test_a_phrase_marks_where_it_stands_and_nowhere_else(archive, query):
+    """国際 in 国際線 and 空港 alone are not the phrase: they stay unmarked."""
+    [hit] = archive.search(query).hits
+    assert hit.title_marked.marked == ("国際空港",)
+    assert hit.snippet.marked == ("国際空港",)
+    record = archive.article(hit.id)
+    assert archive.highlighter(query).whole(record.body).marked == ("国際空港",)
+
+
+def test_a_title_word_is_marked_in_titles_only(archive):
+    page = archive.search("title:空港 国際便")
+    [hit] = page.hits
+    assert hit.title_marked.marked == ("空港", "国際便") and "空港" not in hit.snippet.marked

@@ -119,18 +119,53 @@ def fold_literal(text: str) -> str:
     return folded_with_offsets(text)[0]
 
 
-def word_ranges(text: str, units: Iterable[str]) -> list[tuple[int, int]]:
-    """Where words whose index form is one of ``units`` stand in ``text`` (Sudachi again)."""
-    ranges: list[tuple[int, int]] = []
-    wanted = {u for u in units if u}
-    if not wanted:
-        return ranges
+def _grid(text: str) -> list[tuple[str, int, int, int]]:
+    """The words of ``text`` on the index's position grid: (index form, position, start, end).
+
+    As the index lays them out: a compound at the position of its first A unit,
+    its A units on consecutive positions, the next word after the last of them.
+    """
+    grid = []
+    position = 0
     for word in morphemes(text[:_MAX_ANALYZED_CHARS]):
+        if word.units:
+            grid.append((word.text.lower(), position, word.start, word.end))
         for unit in word.units or (word,):
-            if unit.text.lower() in wanted:
-                ranges.append((unit.start, unit.end))
-        if word.units and word.text.lower() in wanted:
-            ranges.append((word.start, word.end))
+            grid.append((unit.text.lower(), position, unit.start, unit.end))
+            position += 1
+    return grid
+
+
+def phrase_spans(
+    occurrences: Sequence[Iterable[tuple[int, int, int]]],
+) -> list[tuple[int, int]]:
+    """Where units stand one after another: from each unit's (position, start, end) occurrences.
+
+    A phrase is marked where it matched, from its first unit's start to its
+    last unit's end, and nowhere else (not 国際 in 国際線 for "国際空港").
+    """
+    at = [{position: (start, end) for position, start, end in found} for found in occurrences]
+    spans = []
+    for position, (start, _) in sorted(at[0].items()):
+        ends = [later.get(position + i) for i, later in enumerate(at[1:], start=1)]
+        if all(ends):
+            spans.append((start, ends[-1][1] if ends else at[0][position][1]))
+    return spans
+
+
+def word_ranges(
+    text: str, units: Iterable[str], phrases: Iterable[tuple[str, ...]] = ()
+) -> list[tuple[int, int]]:
+    """Where ``units`` stand in ``text`` as words, and ``phrases`` as runs (Sudachi again)."""
+    wanted = {u for u in units if u}
+    phrases = [p for p in phrases if p]
+    if not wanted and not phrases:
+        return []
+    grid = _grid(text)
+    ranges = [(start, end) for unit, _, start, end in grid if unit in wanted]
+    for phrase in phrases:
+        occurrences = [[(pos, s, e) for u, pos, s, e in grid if u == unit] for unit in phrase]
+        ranges.extend(phrase_spans(occurrences))
     return ranges
 
 
@@ -216,25 +251,44 @@ def _passage(text: str, ranges: list[tuple[int, int]], width: int) -> Snippet:
 
 @dataclass(frozen=True)
 class Highlighter:
-    """What one query marks: index units (its words, their synonyms and readings)
-    and literal strings (the words as typed, found inside longer words)."""
+    """What one query marks, as it matched: words, phrases, and characters inside longer words.
+
+    ``units`` are index units marked wherever they stand as words (a query's
+    words, their synonyms and readings); ``phrases`` are runs of units marked
+    only where they stand in that order; ``literals`` are the words as typed,
+    marked where their characters stand together; ``title_units`` and
+    ``title_phrases`` are searched in titles only (``title:``).
+    """
 
     units: frozenset[str] = frozenset()
     literals: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    title_units: frozenset[str] = frozenset()
+    title_phrases: tuple[tuple[str, ...], ...] = ()
 
-    def ranges(self, text: str, found: Found = None) -> list[tuple[int, int]]:
-        """Sorted, disjoint ``(start, end)`` ranges of ``text`` to mark.
+    def units_in(self, field: str) -> frozenset[str]:
+        """The units marked in ``field`` (a title also marks the title-only ones)."""
+        return self.units | self.title_units if field == "title" else self.units
 
-        ``found`` are where the words stand if the caller knows (the index keeps
-        their offsets); otherwise ``text`` is analyzed again to find them.
+    def phrases_in(self, field: str) -> tuple[tuple[str, ...], ...]:
+        return self.phrases + self.title_phrases if field == "title" else self.phrases
+
+    def ranges(self, text: str, found: Found = None, field: str = "body") -> list[tuple[int, int]]:
+        """Sorted, disjoint ``(start, end)`` ranges of ``text`` (a ``field``) to mark.
+
+        ``found`` are where the words and phrases stand if the caller knows (the
+        index keeps their offsets); otherwise ``text`` is analyzed again to find them.
         """
-        words = word_ranges(text, self.units) if found is None else found
-        return merged([*words, *literal_ranges(text, self.literals)])
+        if found is None:
+            found = word_ranges(text, self.units_in(field), self.phrases_in(field))
+        return merged([*found, *literal_ranges(text, self.literals)])
 
-    def snippet(self, text: str, width: int = SNIPPET_CHARS, found: Found = None) -> Snippet:
+    def snippet(
+        self, text: str, width: int = SNIPPET_CHARS, found: Found = None, field: str = "body"
+    ) -> Snippet:
         """The passage of ``text`` that best shows why it matched, matches marked."""
-        return _passage(text, self.ranges(text, found), width)
+        return _passage(text, self.ranges(text, found, field), width)
 
-    def whole(self, text: str, found: Found = None) -> Snippet:
+    def whole(self, text: str, found: Found = None, field: str = "body") -> Snippet:
         """All of ``text`` (a title, a paragraph), matches marked."""
-        return _passage(text, self.ranges(text, found), len(text) + 1)
+        return _passage(text, self.ranges(text, found, field), len(text) + 1)

@@ -15,7 +15,7 @@ from typing import Any
 from indexer.engine import Snapshot
 from indexer.readers.dates import TOKYO
 from indexer.search.facets import Facets, Filters
-from indexer.search.highlight import Highlighter, Snippet
+from indexer.search.highlight import Highlighter, Snippet, phrase_spans
 
 # The stored fields whose matched words are marked.
 HIGHLIGHTED = ("title", "body", "captions")
@@ -200,7 +200,9 @@ def hit(
     fields = snapshot.stored_fields(docnum)
     snippet = highlighter.snippet(fields.get("body") or "", found=found["body"])
     if not snippet.marked and fields.get("captions"):
-        caption_snippet = highlighter.snippet(fields["captions"], found=found["captions"])
+        caption_snippet = highlighter.snippet(
+            fields["captions"], found=found["captions"], field="captions"
+        )
         if caption_snippet.marked:
             snippet = caption_snippet
     title = fields.get("title") or ""
@@ -212,7 +214,7 @@ def hit(
         published_at=_published(fields),
         category=fields.get("category") or None,
         snippet=snippet,
-        title_marked=highlighter.whole(title, found=found["title"]),
+        title_marked=highlighter.whole(title, found=found["title"], field="title"),
         score=score,
     )
 
@@ -227,7 +229,11 @@ def found_words(
     """
     found = {d: {name: [] for name in HIGHLIGHTED} for d in docnums}
     for name in HIGHLIGHTED:
-        for unit in highlighter.units:
+        for unit in highlighter.units_in(name):
             for docnum, spans in snapshot.characters(name, unit, docnums).items():
                 found[docnum][name].extend((start, end) for _, start, end in spans)
+        for phrase in highlighter.phrases_in(name):
+            occurrences = [snapshot.characters(name, unit, docnums) for unit in phrase]
+            for docnum in set(occurrences[0]).intersection(*occurrences[1:]):
+                found[docnum][name].extend(phrase_spans([o[docnum] for o in occurrences]))
     return found

@@ -33,7 +33,7 @@ from indexer.engine import (
 from indexer.errors import QueryError
 from indexer.readers.dates import TOKYO, parse_date
 from indexer.search.facets import FACET_LIMIT, Filters, Labels, count_facets
-from indexer.search.finding import find, find_narrowed
+from indexer.search.finding import find_narrowed
 from indexer.search.highlight import Highlighter
 from indexer.search.planning import Plan, QueryPlanner
 from indexer.search.query import format_query, parse_query
@@ -233,13 +233,21 @@ class SearchService:
             stories=stories,
         )
 
-    def matching_ids(self, text: str, sort: str = "relevance") -> list[int]:
-        """Every article the search for ``text`` finds, in result order (no pages, no snippets)."""
+    def matching_ids(
+        self, text: str, sort: str = "relevance", filters: Filters | None = None
+    ) -> list[int]:
+        """Every article the search for ``text`` finds within ``filters``, in result order.
+
+        The same articles as the search's total counts (no pages, no snippets);
+        an empty ``text`` with filters lists what they keep.
+        """
         _check_sort(sort)
-        plan, _ = self._prepare(text)
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        plan = self._prepare(text)[0] if text.strip() or not filters.active else Plan()
         with self.snapshot() as snapshot:
             evaluator = Evaluator(snapshot, WEIGHTING)
-            found = find(evaluator, plan)
+            found, _, _ = find_narrowed(evaluator, plan, filters)
             order, _ = result_order(evaluator, found, sort, len(found.matches))
             return snapshot.column("article")[order].tolist()
 
@@ -270,15 +278,37 @@ def _check_dates(date_from: date | None, date_to: date | None) -> None:
 
 
 def _highlighter(plan: Plan) -> Highlighter:
-    """Everything the plan searches for: the words' units, their synonyms and readings."""
-    positive = [w for w in plan.words if not w.negated]
-    units = {
-        unit
-        for w in positive
-        for unit in (
-            *w.units,
-            *w.readings,
-            *(u for alternatives in w.synonyms for s in alternatives for u in s.units),
-        )
-    }
-    return Highlighter(frozenset(units), tuple(w.word.text for w in positive))
+    """What the plan matches, to be marked as it matched.
+
+    A word: its units, their synonyms and readings, and its characters inside
+    longer words; a phrase: its units in order, nowhere else; a ``title:``
+    word: in titles only.
+    """
+    units: set[str] = set()
+    phrases: list[tuple[str, ...]] = []
+    title_units: set[str] = set()
+    title_phrases: list[tuple[str, ...]] = []
+    literals: list[str] = []
+    for w in plan.words:
+        if w.negated or not w.units:
+            continue
+        in_title = w.word.field == "title"
+        if w.word.phrase and len(w.units) > 1:
+            (title_phrases if in_title else phrases).append(w.units)
+        else:
+            (title_units if in_title else units).update(
+                (
+                    *w.units,
+                    *w.readings,
+                    *(u for alternatives in w.synonyms for s in alternatives for u in s.units),
+                )
+            )
+        if not in_title:
+            literals.append(w.word.text)
+    return Highlighter(
+        frozenset(units),
+        tuple(dict.fromkeys(literals)),
+        tuple(dict.fromkeys(phrases)),
+        frozenset(title_units),
+        tuple(dict.fromkeys(title_phrases)),
+    )
