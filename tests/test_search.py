@@ -425,3 +425,24 @@ def test_a_title_word_is_marked_in_titles_only(archive):
     page = archive.search("title:空港 国際便")
     [hit] = page.hits
     assert hit.title_marked.marked == ("空港", "国際便") and "空港" not in hit.snippet.marked
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [("iphon", "iPhone"), ("ダルビシュ", "ダルビッシュ"), ("ウインドウズ11", None)],
+)
+def test_a_suggestion_is_written_as_the_archive_writes_it(tmp_path, typed, suggested):
+    """The index keeps folded forms (iphone, ダルビツシユ); a suggestion shows an article's."""
+    archive = make_archive(tmp_path / "home")
+    records = [
+        {"title": "新型iPhoneの発売日", "body": "アップルは新しいiPhoneを発表した。"},
+        {"title": "ダルビッシュが好投", "body": "ダルビッシュ投手が7回を無失点に抑えた。"},
+    ]
+    import_into(archive, write_jsonl(tmp_path / "a.jsonl", records))
+    assert archive.search(typed).suggestion == suggested
+    archive.close()
+
+
+def test_the_api_shows_the_words_as_written_not_as_folded(archive):
+    terms = archive.search("スマートフォン iPhone").to_json()["terms"]
+    assert [t["units"] for t in terms] == [["スマートフォン"], ["iPhone"]]

@@ -151,8 +151,10 @@ class SearchPage:
             "pages": self.pages,
             "filters": self.filters.to_json(),
             "facets": self.facets.to_json(),
+            # The words as people write them (Sudachi's normalized forms); the index's
+            # folded units (スマートフオン for スマートフォン) are its own business.
             "terms": [
-                {"text": t.text, "units": list(t.units), "negated": t.negated} for t in self.terms
+                {"text": t.text, "units": list(t.forms), "negated": t.negated} for t in self.terms
             ],
             "hits": [hit.to_json() for hit in self.hits],
         }

@@ -214,8 +214,7 @@ class SearchService:
             )
             suggestion = None
             if plan.words and (not len(found.matches) or found.partial):
-                mended = did_you_mean(snapshot, plan.parsed, plan.words)
-                suggestion = format_query(mended) if mended is not None else None
+                suggestion = self._suggestion(evaluator, plan, filters)
         return SearchPage(
             query=text,
             total=len(found.matches),
@@ -255,6 +254,23 @@ class SearchService:
         """Articles like this one: its key terms, searched in the rest of the index."""
         with self.snapshot() as snapshot:
             return related(snapshot, article_id, limit)
+
+    def _suggestion(self, evaluator: Evaluator, plan: Plan, filters: Filters) -> str | None:
+        """The query with its mistyped words mended, if that finds what this one did not.
+
+        Asked only when no article holds every word: the mended query must, within
+        the same filters, or the suggestion would lead nowhere better.
+        """
+        mended = did_you_mean(evaluator.snapshot, plan.parsed, plan.words)
+        if mended is None:
+            return None
+        text = format_query(mended)
+        try:
+            better = self.understand(text)[0]
+        except QueryError:
+            return None
+        found, _, _ = find_narrowed(evaluator, better, filters)
+        return text if len(found.matches) and not found.partial else None
 
     def _prepare(self, text: str) -> tuple[Plan, list[QueryTerm]]:
         """The plan for ``text``; a :class:`QueryError` if there is nothing to search."""

@@ -1,21 +1,30 @@
-""" "Did you mean": a correction for a query that finds nothing.
+""" "Did you mean": a correction for a query that finds nothing, in the archive's spelling.
 
-A plain query word that is not in the index (a compound is compared whole
-with the compounds in the index) is replaced by the most frequent indexed
-word at edit distance one (two for long words) that starts with the same
-character: the typical slip of a wrong kanji or a mistyped katakana loanword.
-A word with no such neighbour whose parts are not in the index either is
-dropped, as long as something is left to search.
+A plain query word that looks mistyped (not in the index, and not a word of
+the dictionary either: 量子 is a word the archive may simply not hold) is
+replaced by the most frequent indexed word at edit distance one (two for
+long words) that starts with the same character: the typical slip of a
+wrong kanji or a mistyped katakana loanword (ダルビシュ, iphon).  A compound is
+compared whole with the compounds in the index (関西国祭空港).  Words of two
+characters are not mended by edit distance: too many words lie one slip
+away (空巷: 空港, 空間, 空気 …).  A word with no such neighbour whose parts are
+not in the index either is dropped, as long as something is left to search.
+
+The replacement is shown as the archive writes it (iPhone, ダルビッシュ), read
+from an article that holds it, never as the index folds it.
 """
 
 from __future__ import annotations
 
+from indexer.analysis import dictionary_readings
 from indexer.engine import Snapshot
 from indexer.search.planning import AnalyzedWord
 from indexer.search.query import ParsedQuery, Word
 
 _FIELDS = ("title", "body")
 _MAX_CANDIDATES = 5000
+# A word this short is mended only by dropping it, never by edit distance.
+MIN_MENDED_CHARS = 3
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -50,17 +59,38 @@ def _nearest(snapshot: Snapshot, unit: str) -> str | None:
     return best
 
 
+def _surface(snapshot: Snapshot, term: str) -> str:
+    """``term`` as an article of the archive writes it (the index keeps folded forms)."""
+    for field in _FIELDS:
+        docs = snapshot.postings(field, term).ids[:1].tolist()
+        for docnum, spans in snapshot.characters(field, term, docs).items():
+            text = snapshot.stored_fields(docnum).get(field) or ""
+            _, start, end = spans[0]
+            if text[start:end].strip():
+                return text[start:end]
+    return term
+
+
 def _mended(snapshot: Snapshot, word: AnalyzedWord) -> str | None:
     """A replacement for ``word`` when it looks mistyped; ``word`` itself if it looks fine."""
     text = word.word.text
     missing = [u for u in word.units if not _known(snapshot, u)]
+    if not missing and len(word.units) == 1:
+        return text
+    if dictionary_readings(text):
+        return text  # a word of the dictionary, spelled right: the archive lacks it
     if len(word.units) == 1:
-        return (_nearest(snapshot, word.units[0]) or None) if missing else text
+        unit = word.units[0]
+        nearest = _nearest(snapshot, unit) if len(unit) >= MIN_MENDED_CHARS else None
+        return _surface(snapshot, nearest) if nearest else None
     # A compound: compared whole with the compounds in the index (関西国祭空港 → 関西国際空港).
     whole = "".join(word.units)
     if _known(snapshot, whole):
         return text
-    return _nearest(snapshot, whole) or (None if missing else text)
+    nearest = _nearest(snapshot, whole) if len(whole) >= MIN_MENDED_CHARS else None
+    if nearest:
+        return _surface(snapshot, nearest)
+    return None if missing else text
 
 
 def did_you_mean(
