@@ -8,11 +8,12 @@ import pytest
 
 from indexer.analysis import (
     analyze,
-    character_bigrams,
     dictionary_readings,
     gram_runs,
     morph_analyzer,
+    query_tokens,
     query_units,
+    text_tokens,
 )
 from indexer.archive import Archive
 
@@ -92,7 +93,38 @@ def test_analyzer_survives_pickling_as_whoosh_stores_it():
 
 def test_bigrams_cross_word_boundaries():
     assert list(gram_runs("東京都庁、ＡＩ")) == ["東京都庁", "ai"]
-    assert character_bigrams("東京都庁") == ["東京", "京都", "都庁"]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # A bigram across a word boundary is marked |, one within a word is not.
+        ("東京都庁の展望室", ["東京", "京|都", "都庁", "展望", "望|室"]),
+        ("外国人参政権", ["外国", "国|人", "人|参", "参政", "政|権"]),
+        ("関西国際空港", ["関西", "西|国", "国際", "際|空", "空港"]),
+        # Two whole one-character units a two-character word may stand on: +.
+        ("出版業界", ["出版", "版|業", "業+界"]),
+        # Katakana inside a longer katakana word: ~; bread on its own is plain.
+        ("ジャパンのパン屋", ["ジヤ~", "ヤパ~", "パン~", "パン", "ン|屋"]),
+        # Inside a person's name: #.
+        ("市川海老蔵", ["市川#", "川|海", "海老#", "老蔵#"]),
+        # ASCII runs are whole tokens; runs of two kanji are the words' business.
+        ("ＡＩと京都", ["ai"]),
+    ],
+)
+def test_the_bigram_field_says_how_the_text_is_cut_around_each_bigram(text, tokens):
+    assert [t for t, *_ in text_tokens(text)] == tokens
+
+
+def test_a_query_word_asks_for_the_bigrams_it_can_stand_on():
+    # One unit: never across a boundary of the text.
+    assert query_tokens("京都") == (frozenset({"京都", "京+都"}),)
+    # 東京|都: across the text's boundary only where the query has its own.
+    assert query_tokens("東京都") == (
+        frozenset({"東京", "東京~"}),
+        frozenset({"京都", "京都~", "京|都", "京+都"}),
+    )
+    assert query_tokens("ずんだもん") is None  # hiragana: not in the bigram field
 
 
 DOCUMENTS = {

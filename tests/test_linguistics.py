@@ -52,8 +52,9 @@ CASES = [
     ("国際空港", {"kix", "scattered"}, set(), "kix"),
     ("東京都", {"tocho"}, {"kyoto"}, "tocho"),
     ("都庁", {"tocho"}, set(), "tocho"),
-    ("京都", {"kyoto", "tocho"}, set(), "kyoto"),
-    ("人参", {"carrot", "suffrage"}, set(), "carrot"),
+    # ... and a word only where it is a word: 京都 is not in 東京|都庁, 人参 not in 外国|人|参政|権
+    ("京都", {"kyoto"}, {"tocho"}, "kyoto"),
+    ("人参", {"carrot"}, {"suffrage"}, "carrot"),
     ("参政権", {"suffrage"}, {"carrot"}, "suffrage"),
     # Width and case
     ("AI", {"ai_wide"}, set(), "ai_wide"),
@@ -97,6 +98,8 @@ CASES = [
     ("title:台風", {"typhoon_title"}, {"typhoon_body"}, "typhoon_title"),
     ('"国際 空港"', {"kix"}, {"scattered"}, "kix"),
     ("空港 -関西", {"scattered"}, {"kix"}, "scattered"),
+    # A name unknown to the dictionary, cut into single characters, is found whole
+    ("梁文鋒", {"name_whole"}, {"name_scattered"}, "name_whole"),
     # A question: ranked by all its words; a name unknown to the dictionary found whole
     ("梁文鋒氏が設立した会社はどこですか？", {"name_whole", "name_scattered"}, set(), "name_whole"),
 ]

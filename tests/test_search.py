@@ -99,9 +99,11 @@ def test_title_match_ranks_above_body_match(archive):
     assert ranked[-1] == "成田の滑走路が延長"
 
 
-def test_word_inside_a_compound_ranks_below_the_word_itself(archive):
-    # 京都 is a substring of 東京都; the Kyoto article must come first.
-    assert titles(archive, "京都") == ["京都の寺で紅葉が見頃", "都庁の展望室が改装"]
+def test_a_word_inside_a_longer_one_is_found_only_where_it_is_a_word_there(archive):
+    # 京都 stands inside 東京都庁 (東京|都庁) only across a word boundary: not Kyoto.
+    assert titles(archive, "京都") == ["京都の寺で紅葉が見頃"]
+    # 東京都 (東京|都) stands there on its own units' boundary: found.
+    assert titles(archive, "東京都") == ["都庁の展望室が改装"]
 
 
 def test_articles_holding_every_typed_word_rank_before_those_needing_a_synonym(tmp_path):
@@ -446,3 +448,39 @@ def test_a_suggestion_is_written_as_the_archive_writes_it(tmp_path, typed, sugge
 def test_the_api_shows_the_words_as_written_not_as_folded(archive):
     terms = archive.search("スマートフォン iPhone").to_json()["terms"]
     assert [t["units"] for t in terms] == [["スマートフォン"], ["iPhone"]]
+
+
+UNKNOWN = [
+    {"title": "聖夜の演奏会", "body": "子どもたちがジングルベルを歌い、会場から大きな拍手が起きた。"},
+    {"title": "量子の計算機", "body": "量子コンピュータの試作機が公開された。もんじゃ焼きの店も出た。"},
+    {"title": "電話の発明", "body": "グラハム・ベルは電話を発明したとされる。"},
+]
+
+
+@pytest.fixture(scope="module")
+def unknown_archive(tmp_path_factory):
+    home = tmp_path_factory.mktemp("unknown-home")
+    archive = make_archive(home)
+    import_into(archive, write_jsonl(home / "a.jsonl", UNKNOWN))
+    yield archive
+    archive.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "partial", "not_found"),
+    [
+        # A name written with ・ is matched whole: not ベル in ジングルベル, and no article
+        # holds the whole name, so what is shown is said to be partial.
+        ("アレクサンダー・グラハム・ベルはどこで生まれた？", True, {"聖夜の演奏会"}),
+        ("グラハム・ベル", False, {"聖夜の演奏会"}),
+        # ずんだもん is not in the dictionary; ずん is all of it the index can hold.
+        ("ずんだもん", True, set()),
+        ("ずんだもん量子コンピュータ", True, set()),
+        ("量子コンピュータ", False, set()),
+    ],
+)
+def test_a_query_matched_only_by_fragments_says_so(unknown_archive, query, partial, not_found):
+    page = unknown_archive.search(query)
+    assert page.partial is partial
+    assert page.to_json()["partial"] is partial
+    assert not not_found & {hit.title for hit in page.hits}

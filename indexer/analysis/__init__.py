@@ -2,7 +2,9 @@
 
 - :mod:`~indexer.analysis.morphology`: the content words of a text (Sudachi C
   units with their A units, folded), and what a query word is searched as;
-- :mod:`~indexer.analysis.grams`: runs of characters and their bigrams;
+- :mod:`~indexer.analysis.grams`: the bigram field's tokens, each marked with how the
+  text is segmented around it (:mod:`~indexer.analysis.boundaries`), and what a
+  query word asks of them;
 - :mod:`~indexer.analysis.tokenizers`: the Whoosh tokenizers built on both,
   which the index pickles (their import path is part of the index format);
 - :mod:`~indexer.analysis.variants`: old and variant kanji, small kana.
@@ -10,7 +12,13 @@
 The names below are this package's interface; the rest of the code imports them from here.
 """
 
-from indexer.analysis.grams import character_bigrams, gram_runs, gram_word, normalize_for_grams
+from indexer.analysis.grams import (
+    found_as_word,
+    gram_runs,
+    normalize_for_grams,
+    query_tokens,
+    text_tokens,
+)
 from indexer.analysis.morphology import (
     STOP_PARTS_OF_SPEECH,
     STOP_WORDS,
@@ -46,19 +54,20 @@ __all__ = [
     "SudachiTokenizer",
     "analyze",
     "bigram_analyzer",
-    "character_bigrams",
     "dictionary_readings",
     "dictionary_version",
     "fold_katakana",
     "fold_variants",
+    "found_as_word",
     "gram_runs",
-    "gram_word",
     "morph_analyzer",
     "morphemes",
     "normalize_for_grams",
+    "query_tokens",
     "query_units",
     "query_words",
     "sentence_chunks",
     "sudachi_dictionary",
     "sudachi_version",
+    "text_tokens",
 ]

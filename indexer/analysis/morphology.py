@@ -61,7 +61,7 @@ def sudachi_dictionary() -> Dictionary:
         return _dictionary
 
 
-def _sudachi():
+def sudachi_tokenizer():
     """This thread's Sudachi tokenizer (a tokenizer is not thread-safe)."""
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
@@ -181,7 +181,7 @@ def _analyzed(m) -> Entry | None:
 
 def content_words(text: str) -> Iterator[tuple[Entry, int, int]]:
     """The content words of ``text`` (old kanji folded first): entry, start, end."""
-    tokenizer = _sudachi()
+    tokenizer = sudachi_tokenizer()
     for offset, piece in sentence_chunks(fold_variants(text)):
         for m in tokenizer.tokenize(piece):
             entry = _entry_of(m)

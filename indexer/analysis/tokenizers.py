@@ -25,10 +25,12 @@ from dataclasses import dataclass
 
 from whoosh.analysis import Token, Tokenizer
 
-from indexer.analysis.grams import SHORT_RUN, character_bigrams, gram_runs
+from indexer.analysis.grams import text_tokens
 from indexer.analysis.morphology import content_words, unit_span
 
-ANALYZER_VERSION = "8"
+# 9: the bigram field says how the text is segmented around each bigram
+#    (indexer.analysis.grams), so a word found inside a longer one is a word there.
+ANALYZER_VERSION = "9"
 
 
 class SudachiTokenizer(Tokenizer):
@@ -97,7 +99,8 @@ class SudachiTokenizer(Tokenizer):
 
 
 class BigramTokenizer(Tokenizer):
-    """Whoosh tokenizer emitting character bigrams of each run of letters (not short ones).
+    """Whoosh tokenizer of the bigram field: each bigram of a run, marked with how the
+    text is segmented around it (:mod:`indexer.analysis.grams`).
 
     Runs are separated by a gap of one position so that a phrase never
     matches across punctuation or spaces.
@@ -117,19 +120,13 @@ class BigramTokenizer(Tokenizer):
         **kwargs,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for run in gram_runs(value):
-            if len(run) <= SHORT_RUN and not run.isascii():
-                continue
-            for gram in character_bigrams(run):
-                token.text = gram
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = pos
-                yield token
-                pos += 1
-            pos += 1
+        for text, position, _, _ in text_tokens(value):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + position
+            yield token
 
 
 def morph_analyzer():

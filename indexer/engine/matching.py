@@ -140,6 +140,17 @@ def _chained(position_lists: Sequence[list[int]], slop: int) -> bool:
     return True
 
 
+def _alternatives(q: wq.Query) -> tuple[str, tuple[str, ...]]:
+    """A sequence's part as (field, the words any of which stands at its position)."""
+    if isinstance(q, wq.Term):
+        return q.fieldname, (q.text,)
+    if isinstance(q, wq.Or) and all(isinstance(s, wq.Term) for s in q.subqueries):
+        fields = {s.fieldname for s in q.subqueries}
+        if len(fields) == 1:
+            return fields.pop(), tuple(s.text for s in q.subqueries)
+    raise TypeError(f"a sequence's part must be a term or an OR of terms, not {q!r}")
+
+
 class Evaluator:
     """Answers query trees over one snapshot with one weighting (BM25F)."""
 
@@ -168,6 +179,11 @@ class Evaluator:
             ids = lists[0]
             for other in lists[1:]:
                 ids = intersect(ids, other)
+            return ids
+        if isinstance(q, wq.Sequence):
+            ids = self.upper_bound(q.subqueries[0])
+            for sub in q.subqueries[1:]:
+                ids = intersect(ids, self.upper_bound(sub))
             return ids
         if isinstance(q, wq.Or | wq.DisjunctionMax):
             return self._union_ids([self.upper_bound(s) for s in q.subqueries])
@@ -240,6 +256,8 @@ class Evaluator:
             return self._term(q, within)
         if isinstance(q, wq.Phrase):
             return self._phrase(q, within)
+        if isinstance(q, wq.Sequence):
+            return self._sequence(q, within)
         if isinstance(q, wq.DisjunctionMax):
             return self._best_of(q, within)
         if isinstance(q, wq.Or):
@@ -297,11 +315,17 @@ class Evaluator:
         either way, so its positions are not read (a word and its bigram run:
         most articles holding スマートフォン hold the word itself).
         """
-        phrases = [s for s in q.subqueries if isinstance(s, wq.Phrase)]
-        others = [s for s in q.subqueries if not isinstance(s, wq.Phrase)]
+        runs = (wq.Phrase, wq.Sequence)
+        phrases = [s for s in q.subqueries if isinstance(s, runs)]
+        others = [s for s in q.subqueries if not isinstance(s, runs)]
         found = [self.evaluate(s, within) for s in others]
         best = best_of(found) if phrases and others else None
-        found += [self._phrase(s, within, unless=best) for s in phrases]
+        found += [
+            self._phrase(s, within, unless=best)
+            if isinstance(s, wq.Phrase)
+            else self._sequence(s, within, unless=best)
+            for s in phrases
+        ]
         return best_of(found, q.boost)
 
     def _phrase(
@@ -328,7 +352,7 @@ class Evaluator:
                 return NO_MATCHES
         slop = max(1, q.slop)
         if slop == 1:
-            chained = self._adjacent(field, q.words, candidates)
+            chained = self._adjacent(field, [(w,) for w in q.words], candidates)
         else:
             positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
             chained = np.array(
@@ -339,18 +363,53 @@ class Evaluator:
             return NO_MATCHES
         return Matches(candidates[chained], scores[chained])
 
-    def _adjacent(self, field: str, words: Sequence[str], candidates: np.ndarray) -> np.ndarray:
-        """Which ``candidates`` hold ``words`` at consecutive positions (``_chained`` with slop 1).
+    def _sequence(
+        self, q: wq.Sequence, within: np.ndarray | None, unless: Matches | None = None
+    ) -> Matches:
+        """Documents holding a term of each part at consecutive positions (Whoosh's
+        ``Sequence`` of terms, or of ORs of terms, in one field), scored as Whoosh
+        scores it: the sum of the parts' scores; with ``unless``, as ``_phrase``."""
+        parts = [_alternatives(sub) for sub in q.subqueries]
+        field = parts[0][0]
+        if any(name != field for name, _ in parts) or q.slop != 1 or not q.ordered:
+            raise TypeError("only a slop-1 ordered sequence of terms in one field is evaluated")
+        candidates = intersect(self.upper_bound(q), within)
+        if not len(candidates):
+            return NO_MATCHES
+        scores = np.zeros(len(candidates))
+        for sub in q.subqueries:
+            scores += scores_at(self.evaluate(sub, candidates), candidates)
+        if q.boost != 1.0:
+            scores *= q.boost
+        if unless is not None and len(unless):
+            could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
+            candidates, scores = candidates[could_win], scores[could_win]
+            if not len(candidates):
+                return NO_MATCHES
+        chained = self._adjacent(field, [words for _, words in parts], candidates)
+        if not chained.any():
+            return NO_MATCHES
+        return Matches(candidates[chained], scores[chained])
 
-        A run starts where the first word is and the i-th word is i positions on.
+    def _adjacent(
+        self, field: str, positions: Sequence[Sequence[str]], candidates: np.ndarray
+    ) -> np.ndarray:
+        """Which ``candidates`` hold one of the words of each position, at consecutive
+        positions (``_chained`` with slop 1).
+
+        A run starts where a first word is and the i-th position's word is i positions on.
         """
         docs = candidates.tolist()
-        starts = self.snapshot.position_keys(field, words[0], docs)
-        for offset, word in enumerate(words[1:], start=1):
+
+        def keys(words: Sequence[str]) -> np.ndarray:
+            found = [self.snapshot.position_keys(field, w, docs) for w in words]
+            return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+
+        starts = keys(positions[0])
+        for offset, words in enumerate(positions[1:], start=1):
             if not len(starts):
                 break
-            following = self.snapshot.position_keys(field, word, docs)
-            starts = starts[np.isin(starts + offset, following, assume_unique=True)]
+            starts = starts[np.isin(starts + offset, keys(words), assume_unique=True)]
         return np.isin(candidates, starts >> 32)
 
     # How much a query can add to any document's score
@@ -361,6 +420,8 @@ class Evaluator:
             return q.boost * self._term_bound(q.fieldname, q.text)
         if isinstance(q, wq.Phrase):
             return q.boost * sum(self._term_bound(q.fieldname, w) for w in q.words)
+        if isinstance(q, wq.Sequence):
+            return q.boost * sum(self.score_bound(s) for s in q.subqueries)
         if isinstance(q, wq.DisjunctionMax):
             return q.boost * max((self.score_bound(s) for s in q.subqueries), default=0.0)
         if isinstance(q, wq.Or | wq.And):

@@ -59,6 +59,12 @@ def find(evaluator: Evaluator, plan: Plan) -> Found:
         return found
 
     main = matching(plan.strict if plan.strict is not None else wq.Every())
+    if plan.sentence and len(main):
+        # A question whose names no article holds whole is matched by fragments only.
+        partial = plan.fragments or (
+            plan.complete is not None and not len(evaluator.docs(plan.complete, main.ids))
+        )
+        return Found(main, partial, plan.bonus)
     if not len(main) and plan.partial is not None:
         partial = matching(plan.partial)
         if len(partial):
@@ -73,7 +79,7 @@ def find(evaluator: Evaluator, plan: Plan) -> Found:
             return Found(matching(plan.partial), True, None)
         if len(literal) == len(main):
             literal = None
-    return Found(main, False, plan.bonus, literal)
+    return Found(main, plan.fragments, plan.bonus, literal)
 
 
 def find_narrowed(

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from indexer.analysis import fold_variants, morphemes
+from indexer.analysis import fold_variants, found_as_word, morphemes, query_tokens
 
 SNIPPET_CHARS = 140
 # Where a query's words stand in a text, when the index has told: (start, end) pairs.
@@ -169,19 +169,37 @@ def word_ranges(
     return ranges
 
 
-def literal_ranges(text: str, literals: Iterable[str]) -> list[tuple[int, int]]:
-    """Where ``literals`` stand in ``text`` as characters, width, case and old kanji folded."""
+def literal_ranges(
+    text: str, literals: Iterable[str], covered: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """Where ``literals`` stand in ``text`` as characters, where the search found them.
+
+    Width, case and old kanji folded, and, as the bigram field counts them, only
+    where they are a word in the text (京都 not inside 東京都): an occurrence
+    not ``covered`` already (by a word the index found there) is checked
+    against the text's segmentation around it.
+    """
     ranges: list[tuple[int, int]] = []
     folded, origin = folded_with_offsets(text)
-    for literal in {fold_literal(x) for x in literals}:
-        if len(literal) < 2:
+    spans = merged(covered)
+    for typed in dict.fromkeys(literals):
+        literal = fold_literal(typed)
+        allowed = query_tokens(typed)
+        if len(literal) < 2 or allowed is None:
             continue
         start = folded.find(literal)
         while start >= 0:
             end = start + len(literal)
-            ranges.append((origin[start], origin[end - 1] + 1))
+            found = (origin[start], origin[end - 1] + 1)
+            if _inside(found, spans) or found_as_word(text, *found, allowed):
+                ranges.append(found)
             start = folded.find(literal, end)
     return ranges
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    at = bisect_right(spans, (span[0], float("inf"))) - 1
+    return at >= 0 and spans[at][0] <= span[0] and span[1] <= spans[at][1]
 
 
 def merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -281,7 +299,7 @@ class Highlighter:
         """
         if found is None:
             found = word_ranges(text, self.units_in(field), self.phrases_in(field))
-        return merged([*found, *literal_ranges(text, self.literals)])
+        return merged([*found, *literal_ranges(text, self.literals, found)])
 
     def snippet(
         self, text: str, width: int = SNIPPET_CHARS, found: Found = None, field: str = "body"

@@ -18,10 +18,9 @@ from functools import lru_cache
 from whoosh import query as wq
 
 from indexer.analysis import (
-    character_bigrams,
     dictionary_readings,
     gram_runs,
-    gram_word,
+    query_tokens,
     query_units,
     query_words,
 )
@@ -66,6 +65,29 @@ class AnalyzedWord:
     # Whether it holds particles or punctuation between its words (生産へ), not only
     # content words (a compound such as 新型コロナウイルス感染症).
     prose: bool = False
+    # Runs of units that stand for one thing and are matched only whole, never as
+    # fragments: (first, last + 1) each.  A name written with ・ (アレクサンダー・
+    # グラハム・ベル), or a word Sudachi can only cut into pieces (梁|文|鋒, ずん|だ|もん).
+    runs: tuple[tuple[int, int], ...] = ()
+    # It holds a hiragana word unknown to the dictionary that Sudachi cuts into
+    # nouns and adverbs with grammar between (ずんだもん: ずん|だ|もん): what matches
+    # it matches a fragment of it, and the page says so.
+    fragments: bool = False
+
+    def pieces(self) -> list[tuple[int, int]]:
+        """The units as they are matched: each alone, or a run whole (first, last + 1)."""
+        out, i = [], 0
+        starts = dict(self.runs)
+        while i < len(self.units):
+            end = starts.get(i, i + 1)
+            out.append((i, end))
+            i = end
+        return out
+
+    @property
+    def unknown(self) -> bool:
+        """A word Sudachi knows only as single characters (梁|文|鋒): a name, most often."""
+        return len(self.units) > 1 and all(len(u) == 1 for u in self.units)
 
     def synonym_units(self, index: int) -> tuple[tuple[str, ...], ...]:
         return tuple(s.units for s in self.synonyms[index])
@@ -93,6 +115,11 @@ class Plan:
     exclude: wq.Query | None = None  # the -words
     filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
     sentence: bool = False  # typed as a sentence: ranked by any of its words
+    # A sentence's names and unknown words, each whole: when no match holds them all,
+    # the matches are fragments of the question, and the page says so as for partial ones.
+    complete: wq.Query | None = None
+    # A required word can only be matched by fragments of it (``AnalyzedWord.fragments``).
+    fragments: bool = False
 
 
 @lru_cache(maxsize=4096)
@@ -129,20 +156,38 @@ def unit_query(
 
 
 def grams_query(text: str, shared: bool = False) -> wq.Query | None:
-    """The word as a run of character bigrams: finds it inside any compound.
+    """The word as a run of character bigrams, found inside longer words where it is a
+    word there (:mod:`indexer.analysis.grams`: 東京都 in 東京都庁, never 京都 in 東京都).
 
+    Each position asks for the bigram in any form the rule allows there, so
+    the query is a sequence of alternatives (a phrase when each has one).
     ``shared``: the bigrams share one GRAMS_BOOST, so that a word found inside
     a longer one scores below the word itself however many bigrams it has (a
     phrase scores the sum of its words: the six of スマートフォン, each at the
     full boost, outscored the word).  A name in a question found whole keeps
     the full boost per bigram: there it is the best evidence there is.
     """
-    run = gram_word(text)
-    if run is None:
+    positions = query_tokens(text)
+    if positions is None:
         return None
-    bigrams = tuple(character_bigrams(run))
-    boost = GRAMS_BOOST / len(bigrams) if shared else GRAMS_BOOST
-    return _sequence("grams", bigrams, boost)
+    boost = GRAMS_BOOST / len(positions) if shared else GRAMS_BOOST
+    if all(len(allowed) == 1 for allowed in positions):
+        return _sequence("grams", tuple(next(iter(a)) for a in positions), boost)
+    parts = [
+        wq.Term("grams", next(iter(allowed)), boost=boost)
+        if len(allowed) == 1
+        else wq.Or([wq.Term("grams", token, boost=boost) for token in sorted(allowed)])
+        for allowed in positions
+    ]
+    return parts[0] if len(parts) == 1 else wq.Sequence(parts)
+
+
+def piece_query(item: AnalyzedWord, first: int, end: int, boosts: Mapping[str, float]):
+    """One unit of the word (or a synonym of it), or a run of its units standing together."""
+    if end - first == 1:
+        return unit_query(item.units[first], boosts, item.synonym_units(first))
+    run = list(item.units[first:end])
+    return wq.Or([wq.Phrase(name, run, boost=boost) for name, boost in boosts.items()])
 
 
 def word_query(item: AnalyzedWord) -> wq.Query | None:
@@ -150,10 +195,14 @@ def word_query(item: AnalyzedWord) -> wq.Query | None:
     if not item.units:
         return None  # only particles or symbols: nothing to look for
     boosts = _field_boosts(item.word)
+    if item.unknown and item.word.field is None and (run := grams_query(item.word.text)):
+        # Its characters as they stand, and nothing else: as words on the index's grid
+        # they would match 梁と文と鋒 too (particles take no position there).
+        return run
     if item.word.phrase and len(item.units) > 1:
         match = wq.Or([wq.Phrase(name, list(item.units), boost=b) for name, b in boosts.items()])
     else:
-        units = [unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)]
+        units = [piece_query(item, a, b, boosts) for a, b in item.pieces()]
         match = units[0] if len(units) == 1 else wq.And(units)
     alternatives = [match, *reading_queries(item, boosts)]
     grams = grams_query(item.word.text, shared=True) if item.word.field is None else None
@@ -233,14 +282,20 @@ class QueryPlanner:
             () if word.phrase else tuple(r for r in dictionary_readings(word.text) if (r,) != units)
         )
         covered = {i for m in found for i in range(m.start, m.end)}
+        runs = _whole_runs(word.text, found)
+        inside = {i for a, b in runs for i in range(a, b)}
         return AnalyzedWord(
             word=word,
             units=units,
             forms=tuple(m.form for m in found),
-            synonyms=tuple(() if word.phrase else self._synonyms(u) for u in units),
+            synonyms=tuple(
+                () if word.phrase or i in inside else self._synonyms(u) for i, u in enumerate(units)
+            ),
             negated=negated,
             readings=readings,
             prose=any(i not in covered for i, c in enumerate(word.text) if not c.isspace()),
+            runs=runs,
+            fragments=_hiragana_fragments(word.text, found),
         )
 
     def _synonyms(self, unit: str) -> tuple[Synonym, ...]:
@@ -281,9 +336,7 @@ class QueryPlanner:
                 constraints.append(query)
                 continue
             for item in items:
-                any_parts.extend(
-                    unit_query(u, boosts, item.synonym_units(i)) for i, u in enumerate(item.units)
-                )
+                any_parts.extend(piece_query(item, a, b, boosts) for a, b in item.pieces())
                 any_parts.extend(reading_queries(item, boosts))
                 if item.units and (grams := grams_query(item.word.text)) is not None:
                     any_parts.append(grams)
@@ -308,13 +361,76 @@ class QueryPlanner:
         if plan.sentence and any_word is not None:
             # No article has every word of a question: rank by all of them instead.
             plan.strict = any_word
+            plan.complete = complete_query(plan.words, boosts)
+            plan.fragments = any(w.fragments for w in plan.words if not w.negated)
             return plan
         plan.sentence = False
+        plan.fragments = any(w.fragments for w in plan.words if not w.negated)
         plan.strict = required[0] if len(required) == 1 else wq.And(required)
         plan.partial = any_word
         plan.literal = literal_query(analyzed)
         plan.several = len(required) > 1
         return plan
+
+
+def complete_query(words: list[AnalyzedWord], boosts: Mapping[str, float]) -> wq.Query | None:
+    """Every name and unknown word of a sentence, each whole (its run of units)."""
+    parts = [
+        piece_query(item, a, b, boosts) for item in words if not item.negated for a, b in item.runs
+    ]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+# Between the parts of a name written in katakana: アレクサンダー・グラハム・ベル, ジャン＝ポール.
+_NAME_JOINS = frozenset("・･＝=")
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+_HIRAGANA = re.compile(r"[\u3041-\u309fー]{3,}")
+# What an unknown hiragana word is cut into: not a verb or adjective, which are real.
+_FRAGMENT_PARTS = frozenset({"名詞", "副詞"})
+
+
+def _hiragana_fragments(text: str, found: list) -> bool:
+    """Whether ``text`` holds a run of hiragana unknown to the dictionary that Sudachi
+    cuts into nouns and adverbs with grammar between (ずん|だ|もん)."""
+    for run in _HIRAGANA.finditer(text):
+        inside = [m for m in found if run.start() <= m.start and m.end <= run.end()]
+        covered = sum(m.end - m.start for m in inside)
+        if (
+            inside
+            and covered < len(run.group())
+            and all(m.part_of_speech in _FRAGMENT_PARTS for m in inside)
+            and not dictionary_readings(run.group())
+        ):
+            return True
+    return False
+
+
+def _whole_runs(text: str, found: list) -> tuple[tuple[int, int], ...]:
+    """The runs of units matched only whole: names joined by ・, and words in fragments.
+
+    A word Sudachi can only cut into single characters (梁|文|鋒) or a hiragana
+    word it cuts into pieces (ずん|だ|もん) is unknown to it: found as the whole
+    run, never as its fragments scattered about an article.
+    """
+    if len(found) < 2:
+        return ()
+    if all(m.end - m.start == 1 for m in found):
+        return ((0, len(found)),)
+    runs, first = [], 0
+    for i in range(1, len(found) + 1):
+        joined = (
+            i < len(found)
+            and text[found[i - 1].end : found[i].start] in _NAME_JOINS
+            and _KATAKANA.fullmatch(text[found[i - 1].start : found[i - 1].end])
+            and _KATAKANA.fullmatch(text[found[i].start : found[i].end])
+        )
+        if not joined:
+            if i - first > 1:
+                runs.append((first, i))
+            first = i
+    return tuple(runs)
 
 
 def literal_query(analyzed: list[tuple[Clause, list[AnalyzedWord]]]) -> wq.Query | None:

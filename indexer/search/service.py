@@ -213,7 +213,8 @@ class SearchService:
                 for docnum, score in zip(shown, scores, strict=True)
             )
             suggestion = None
-            if plan.words and (not len(found.matches) or found.partial):
+            # A question is not mended: its words are prose, and partly matched by nature.
+            if plan.words and not plan.sentence and (not len(found.matches) or found.partial):
                 suggestion = self._suggestion(evaluator, plan, filters)
         return SearchPage(
             query=text,
