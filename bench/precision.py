@@ -16,7 +16,8 @@ Then every result of a search for the word is paged through, and the run
 prints, per word and in all:
 
 * **false %**: false matches as a share of true mentions (articles matched
-  that hold the characters only in false containers);
+  that hold the characters only in false containers), and how many of those
+  hold a dictionary synonym the search used (大人 → 成人: matched for that);
 * **recall %**: true mentions matched;
 * **false on page 1**: false matches on the first page sorted newest first.
 
@@ -135,35 +136,41 @@ def inside_containers(word: str, containers: Iterable[str], texts: dict[int, str
 # The engines: every article each one matches, and its first page by date
 
 
-def ours(archive: Archive) -> Callable[[str], tuple[set[int], list[int]]]:
-    def search(word: str) -> tuple[set[int], list[int]]:
+# What an engine answers for a word: every article matched, its first page by
+# date, and the dictionary synonyms it searched too (to tell those matches apart).
+Answer = tuple[set[int], list[int], tuple[str, ...]]
+
+
+def ours(archive: Archive) -> Callable[[str], Answer]:
+    def search(word: str) -> Answer:
         try:
             first = archive.search(word, page_size=PAGE)
         except ArchiveError:
-            return set(), []
+            return set(), [], ()
         ids = {hit.id for hit in first.hits}
         for page in range(2, first.pages + 1):
             ids |= {hit.id for hit in archive.search(word, page=page, page_size=PAGE).hits}
         newest = archive.search(word, sort="newest").hits
-        return ids, [hit.id for hit in newest]
+        synonyms = tuple(s for term in first.terms for s in term.synonyms)
+        return ids, [hit.id for hit in newest], synonyms
 
     return search
 
 
-def plain(archive: Archive) -> Callable[[str], tuple[set[int], list[int]]]:
+def plain(archive: Archive) -> Callable[[str], Answer]:
     """Every unit of the word required as a word (title or body); no bigrams, no synonyms."""
     snapshot = Snapshot(IndexStore(archive.settings.index_root).open())
     articles = snapshot.column("article")
     times = snapshot.column("time_key")
 
-    def search(word: str) -> tuple[set[int], list[int]]:
+    def search(word: str) -> Answer:
         units = [t.text for t in archive.analyze(word, query=True)]
         if not units:
-            return set(), []
+            return set(), [], ()
         query = wq.And([wq.Or([wq.Term("title", u), wq.Term("body", u)]) for u in units])
         ids = Evaluator(snapshot, PLAIN_WEIGHTING).docs(query)
         newest = ids[(-times[ids]).argsort(kind="stable")][:10]
-        return set(articles[ids].tolist()), articles[newest].tolist()
+        return set(articles[ids].tolist()), articles[newest].tolist(), ()
 
     return search
 
@@ -191,14 +198,14 @@ class Substring:
         )
         self.connection.commit()
 
-    def search(self, word: str) -> tuple[set[int], list[int]]:
+    def search(self, word: str) -> Answer:
         pattern = f"%{fold(word)}%"
         rows = self.connection.execute(
             "SELECT rowid, published FROM docs WHERE title LIKE ? OR body LIKE ?",
             (pattern, pattern),
         ).fetchall()
         newest = sorted(rows, key=lambda r: r[1], reverse=True)[:10]
-        return {r[0] for r in rows}, [r[0] for r in newest]
+        return {r[0] for r in rows}, [r[0] for r in newest], ()
 
 
 @dataclass
@@ -208,9 +215,18 @@ class Tally:
     mentions: int = 0
     first_page: int = 0
     words_false_on_page: int = 0
+    # False matches that hold one of the dictionary synonyms the search used (大人 → 成人).
+    through_synonyms: int = 0
 
-    def add(self, labels: Labels, matched: set[int], newest: list[int]) -> tuple[int, int, int]:
-        false = len(matched & labels.false_only)
+    def add(
+        self, labels: Labels, answer: Answer, texts: dict[int, str]
+    ) -> tuple[int, int, int, int]:
+        matched, newest, synonyms = answer
+        false_ones = matched & labels.false_only
+        wanted = [fold(s) for s in synonyms]
+        by_synonym = sum(any(s in texts[a] for s in wanted) for a in false_ones)
+        self.through_synonyms += by_synonym
+        false = len(false_ones)
         true = len(matched & labels.true)
         on_page = len(set(newest) & labels.false_only)
         self.false += false
@@ -218,12 +234,14 @@ class Tally:
         self.mentions += len(labels.true)
         self.first_page += on_page
         self.words_false_on_page += bool(on_page)
-        return false, true, on_page
+        return false, true, on_page, by_synonym
 
     def cells(self) -> str:
         mentions = max(self.mentions, 1)
         return (
-            f"false {100 * self.false / mentions:6.2f} %  recall {100 * self.true / mentions:6.2f} %"
+            f"false {100 * self.false / mentions:6.2f} %"
+            f" ({100 * self.through_synonyms / mentions:.2f} % holding a synonym searched)"
+            f"  recall {100 * self.true / mentions:6.2f} %"
             f"  false on page 1: {self.first_page} ({self.words_false_on_page} words)"
         )
 
@@ -262,9 +280,12 @@ def main() -> None:
             labels = label(trap, texts)
             row = []
             for name, search in engines.items():
-                matched, newest = search(trap.word)
-                false, true, on_page = tallies[name].add(labels, matched, newest)
-                row.append(f"{false:>4} false {true:>4}/{len(labels.true):<4} p1 {on_page}")
+                false, true, on_page, by_synonym = tallies[name].add(
+                    labels, search(trap.word), texts
+                )
+                row.append(
+                    f"{false:>4} false ({by_synonym} syn) {true:>4}/{len(labels.true):<4} p1 {on_page}"
+                )
             if not args.quiet:
                 print(
                     f"{trap.word:<8} {len(labels.holding):>7} {len(labels.true):>5} | "
@@ -280,7 +301,7 @@ def main() -> None:
     for name, search in engines.items():
         found_all = found_inside = 0
         for entry in entries:
-            matched, _ = search(entry["word"])
+            matched, _, _ = search(entry["word"])
             found_all += len(matched & holders[entry["word"]])
             found_inside += len(matched & inside[entry["word"]])
         total_all = sum(map(len, holders.values()))

@@ -108,8 +108,9 @@ def test_bigrams_cross_word_boundaries():
         ("ジャパンのパン屋", ["ジヤ~", "ヤパ~", "パン~", "パン", "ン|屋"]),
         # Inside a person's name: #.
         ("市川海老蔵", ["市川#", "川|海", "海老#", "老蔵#"]),
-        # ASCII runs are whole tokens; runs of two kanji are the words' business.
-        ("ＡＩと京都", ["ai"]),
+        # ASCII runs are whole tokens; a run of two is one bigram, of one none.
+        ("ＡＩと京都と空", ["ai", "京都"]),
+        ("一人っ子", ["一人"]),
     ],
 )
 def test_the_bigram_field_says_how_the_text_is_cut_around_each_bigram(text, tokens):

@@ -214,6 +214,8 @@ def unit_span(start: int, end: int, outer_start: int, outer_end: int) -> tuple[i
 # The core dictionary's longest entry has 133 characters; a longer "word" is text
 # pasted whole (and over 49,149 bytes Sudachi's lookup raises instead of answering).
 _MAX_ENTRY_CHARS = 200
+# Words a katakana spelling is rarely meant as (dictionaries list サル for 去る).
+_INFLECTED = frozenset({"動詞", "形容詞", "助動詞"})
 
 
 def dictionary_readings(word: str) -> list[str]:
@@ -226,9 +228,12 @@ def dictionary_readings(word: str) -> list[str]:
     if len(word) > _MAX_ENTRY_CHARS:
         return []
     readings = []
+    katakana = bool(_KATAKANA_WORD.fullmatch(word))
     for m in sudachi_dictionary().lookup(fold_variants(word)):
         if m.part_of_speech()[0] in STOP_PARTS_OF_SPEECH or m.normalized_form() in STOP_WORDS:
             continue
+        if katakana and m.part_of_speech()[0] in _INFLECTED:
+            continue  # サル typed is the monkey, not 去る written in katakana
         form = fold_katakana(m.normalized_form()).lower()
         if form not in readings:
             readings.append(form)

@@ -305,7 +305,9 @@ class QueryPlanner:
         out = []
         for text in self.synonyms.get(unit, ()):
             analyzed = _analyzed_synonym(text)
-            if analyzed and analyzed not in seen:
+            # A synonym that holds the word (外出先 for 出先) is the word inside a longer
+            # one, which is matched only where it is a word there: not through a synonym.
+            if analyzed and analyzed not in seen and unit not in "".join(analyzed):
                 seen.add(analyzed)
                 out.append(Synonym(text, analyzed))
         return tuple(out)
