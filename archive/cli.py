@@ -15,6 +15,8 @@ import threading
 import click
 
 from archive.hosts import allowed_hosts, default_public_url, public_host, public_url
+from indexer.archive import search_budget
+from indexer.errors import ArchiveError
 
 DEFAULT_THREADS = 4
 SERVERS = ("auto", "waitress", "gunicorn")
@@ -84,6 +86,16 @@ def cli() -> None:
     "Default: http://HOST:PORT (on 0.0.0.0, the first --allowed-host, else this "
     "machine's name).  Env: ARCHIVE_PUBLIC_URL.",
 )
+@click.option(
+    "--search-budget",
+    "budget",
+    callback=lambda _ctx, _param, value: _budget(value),
+    envvar="ARCHIVE_SEARCH_BUDGET_MS",
+    metavar="MS",
+    help="How long one search may take, in milliseconds (default 250; 0: no limit).  "
+    "Past it a search answers with what it has, marked incomplete.  "
+    "Env: ARCHIVE_SEARCH_BUDGET_MS.",
+)
 def serve(
     host: str,
     port: int,
@@ -95,6 +107,7 @@ def serve(
     interval: float,
     allowed: tuple[str, ...],
     public: str | None,
+    budget: float | None,
 ) -> None:
     """Run the app until interrupted (Ctrl+C or SIGTERM)."""
     if server == "auto":
@@ -121,6 +134,8 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = {"ALLOWED_HOSTS": names, "PUBLIC_URL": address}
+    if budget is not None:
+        config["ARCHIVE_SEARCH_BUDGET_MS"] = budget
     how = (
         f"gunicorn、ワーカー {workers} 個"
         if server == "gunicorn"
@@ -147,6 +162,15 @@ def serve(
                 follower.wait(timeout=30)
     else:
         _serve_waitress(host, port, threads, config, interval if follow else None)
+
+
+def _budget(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return search_budget(value)
+    except ArchiveError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _start_follower(interval: float) -> subprocess.Popen:

@@ -29,6 +29,7 @@ from indexer.errors import (
     IndexMissing,
     IndexOutdated,
     QueryError,
+    SearchTooSlow,
 )
 
 log = logging.getLogger(__name__)
@@ -419,6 +420,10 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(IndexOutdated)
     def index_outdated(exc: IndexOutdated):
         return _error(503, "索引の再構築が必要です", str(exc))
+
+    @app.errorhandler(SearchTooSlow)
+    def search_too_slow(exc: SearchTooSlow):
+        return _error(503, "検索を打ち切りました", str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
-from indexer.config import Settings
+from indexer.config import Settings, search_budget
 from indexer.engine import ChangeBatch, IndexInfo, IndexStore
 from indexer.errors import ArchiveError, ArticleNotFound, QueryError
 from indexer.importing import ImportSummary, discover, import_files
@@ -89,6 +89,7 @@ __all__ = [
     "database_status",
     "migration_history",
     "month_bounds",
+    "search_budget",
     "upgrade_database",
 ]
 
@@ -133,7 +134,7 @@ class Archive:
         self.settings = settings or Settings.from_env()
         self._engine = make_engine(self.settings.database_url)
         self._index = IndexStore(self.settings.index_root)
-        self._search = SearchService(self._index)
+        self._search = SearchService(self._index, self.settings.search_budget_ms)
 
     def _session(self) -> Session:
         return Session(self._engine)

@@ -350,6 +350,8 @@ def _print_page(result: SearchPage) -> None:
         f"{result.total}件{grouped}{note} {result.page}/{result.pages}ページ "
         f"（{result.elapsed_ms:.0f} ms）  検索語の解釈: {understood}"
     )
+    if result.incomplete:
+        click.echo(result.incomplete)
     if result.suggestion:
         click.echo(f"もしかして: {result.suggestion}")
     for hit in result.hits:

@@ -26,6 +26,10 @@ class QueryError(ArchiveError):
     """A search query that cannot be run as typed."""
 
 
+class SearchTooSlow(ArchiveError):
+    """A search found nothing within its time budget: the query must be narrowed."""
+
+
 class IndexMissing(ArchiveError):
     """There is no index yet."""
 
