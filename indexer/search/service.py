@@ -193,6 +193,8 @@ class SearchService:
         page says what was (``incomplete``).  A search that found nothing
         within its budget is a :class:`~indexer.errors.SearchTooSlow`.
         """
+        # The synonym map is built once a process (seconds): not in any search's budget.
+        self.planner()
         started = time.perf_counter()
         deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms > 0 else None
         _check_sort(sort)
