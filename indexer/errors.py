@@ -46,5 +46,13 @@ class ArticleNotFound(ArchiveError):
     """No article has the requested id."""
 
 
+class DiskFull(ArchiveError):
+    """The disk has no room for what an operation writes; nothing stored was lost."""
+
+
+class WriteFailed(ArchiveError):
+    """The disk failed under an operation (an I/O error, read-only, no permission)."""
+
+
 class SchemaMismatch(ArchiveError):
     """The database's schema is not the one this program uses (too old, or too new)."""
