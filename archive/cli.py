@@ -14,7 +14,9 @@ import threading
 
 import click
 
-from archive.hosts import allowed_hosts
+from archive.hosts import allowed_hosts, default_public_url, public_host, public_url
+from indexer.archive import search_budget
+from indexer.errors import ArchiveError
 
 DEFAULT_THREADS = 4
 SERVERS = ("auto", "waitress", "gunicorn")
@@ -74,6 +76,26 @@ def cli() -> None:
     "localhost, 127.0.0.1 and [::1] are answered otherwise; on any other address, any "
     "name unless this is given.",
 )
+@click.option(
+    "--public-url",
+    "public",
+    envvar="ARCHIVE_PUBLIC_URL",
+    metavar="URL",
+    help="The address readers use (https://archive.example): feeds and absolute links "
+    "start with it, never with the Host a request names; https also sends HSTS.  "
+    "Default: http://HOST:PORT (on 0.0.0.0, the first --allowed-host, else this "
+    "machine's name).  Env: ARCHIVE_PUBLIC_URL.",
+)
+@click.option(
+    "--search-budget",
+    "budget",
+    callback=lambda _ctx, _param, value: _budget(value),
+    envvar="ARCHIVE_SEARCH_BUDGET_MS",
+    metavar="MS",
+    help="How long one search may take, in milliseconds (default 250; 0: no limit).  "
+    "Past it a search answers with what it has, marked incomplete.  "
+    "Env: ARCHIVE_SEARCH_BUDGET_MS.",
+)
 def serve(
     host: str,
     port: int,
@@ -84,6 +106,8 @@ def serve(
     follow: bool,
     interval: float,
     allowed: tuple[str, ...],
+    public: str | None,
+    budget: float | None,
 ) -> None:
     """Run the app until interrupted (Ctrl+C or SIGTERM)."""
     if server == "auto":
@@ -95,9 +119,23 @@ def serve(
     if server == "gunicorn" and sys.platform == "win32":
         raise click.UsageError("gunicorn は Windows では動きません。--workers 1 で waitress を。")
 
+    try:
+        names = allowed_hosts(host, allowed)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}。", param_hint="--allowed-host") from None
+    given = public or default_public_url(host, port, allowed)
+    try:
+        address = public_url(given)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{exc}（{given}）。読者が使うアドレスを --public-url URL で指定してください。",
+            param_hint="--public-url",
+        ) from None
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    names = allowed_hosts(host, allowed)
-    config = {"ALLOWED_HOSTS": names}
+    config = {"ALLOWED_HOSTS": names, "PUBLIC_URL": address}
+    if budget is not None:
+        config["ARCHIVE_SEARCH_BUDGET_MS"] = budget
     how = (
         f"gunicorn、ワーカー {workers} 個"
         if server == "gunicorn"
@@ -105,7 +143,10 @@ def serve(
     )
     click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（{how}。Ctrl+C で停止）")
     if names:
-        click.echo(f"応答する名前: {'、'.join(names)}（ほかは --allowed-host NAME で追加）")
+        # create_app answers to the public address's name too (a proxy passes it on).
+        named = dict.fromkeys([*names, public_host(address)])
+        click.echo(f"応答する名前: {'、'.join(named)}（ほかは --allowed-host NAME で追加）")
+    click.echo(f"フィードとリンクのアドレス: {address}/（変えるには --public-url URL）")
     if follow:
         click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
     if server == "gunicorn":
@@ -121,6 +162,15 @@ def serve(
                 follower.wait(timeout=30)
     else:
         _serve_waitress(host, port, threads, config, interval if follow else None)
+
+
+def _budget(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return search_budget(value)
+    except ArchiveError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _start_follower(interval: float) -> subprocess.Popen:

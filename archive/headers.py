@@ -38,6 +38,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# Sent when the public address is https: browsers then refuse plain http to it for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
 def register(app: Flask) -> None:
-    """Send the headers with every response the app makes."""
+    """Send the headers with every response the app makes (HSTS when served over https)."""
     app.after_request(add_security_headers)
+    if app.config["PUBLIC_URL"].startswith("https://"):
+
+        @app.after_request
+        def add_hsts(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+            return response

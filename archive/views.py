@@ -19,7 +19,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from archive.hosts import host_name
+from archive.hosts import parse_host
 from archive.timeline import timeline
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage, month_bounds, parse_day
 from indexer.errors import (
@@ -29,6 +29,7 @@ from indexer.errors import (
     IndexMissing,
     IndexOutdated,
     QueryError,
+    SearchTooSlow,
 )
 
 log = logging.getLogger(__name__)
@@ -91,22 +92,42 @@ def _default_sort(form: dict[str, str]) -> str:
 
 @bp.before_app_request
 def refuse_unknown_hosts():
-    """A 400 for a ``Host`` the app does not answer to (``ALLOWED_HOSTS``; see archive.hosts)."""
-    allowed = current_app.config.get("ALLOWED_HOSTS")
+    """A 400 for a ``Host`` that names no host, or one the app does not answer to
+    (``ALLOWED_HOSTS``; see archive.hosts)."""
     header = request.headers.get("Host")
     # Browsers always send a Host; a request without one is no rebinding attack.
-    if not allowed or header is None:
+    if header is None:
         return None
-    name = host_name(header)
-    if name in {host_name(h) for h in allowed}:
+    host = parse_host(header)
+    if host is None:
+        shown = header[:100]
+        return _error(
+            400,
+            "このアドレスは読み取れません",
+            f"「{shown}」はホスト名として読み取れません。名前かIPアドレスに、"
+            "数字のポート番号だけを付けられます（IPv6 アドレスは [::1]:8000 のように括弧に入れます）。",
+        )
+    allowed = current_app.config.get("ALLOWED_HOSTS")
+    if not allowed or host.name in allowed:
         return None
-    shown = name[:100]
+    shown = host.name[:100]
     return _error(
         400,
         "このアドレスでは公開していません",
         f"このサーバーは「{shown}」という名前では公開していません。"
         f"この名前で使うには python -m archive serve --allowed-host {shown} で起動してください。",
     )
+
+
+@bp.app_template_global()
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A link to give out (feeds, OpenSearch): the configured public address, never the
+    ``Host`` the request named."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]  # the public address already says where the app is
+    return current_app.config["PUBLIC_URL"] + path
 
 
 def _filled(args: dict[str, Any]) -> dict[str, Any]:
@@ -151,10 +172,10 @@ def year_url(year: str) -> str:
 
 
 @bp.app_template_global()
-def feed_url(external: bool = False) -> str:
+def feed_url() -> str:
     """The Atom feed of this request's search (newest first: no sort, page or size)."""
     form = {k: v for k, v in search_form().items() if k not in ("sort", "limit")}
-    return url_for("archive.feed", _external=external, **_filled(form))
+    return url_for("archive.feed", **_filled(form))
 
 
 @bp.app_template_filter()
@@ -348,8 +369,8 @@ def feed():
     xml = render_template(
         "feed.xml",
         title=f"{title} - 記事アーカイブ",
-        feed_id=url_for("archive.feed", _external=True, **dict(sorted(params.items()))),
-        page_url=url_for("archive.search_page", _external=True, **params),
+        feed_id=absolute_url("archive.feed", **dict(sorted(params.items()))),
+        page_url=absolute_url("archive.search_page", **params),
         updated=max(times, default=None) or datetime.now(UTC),
         entries=entries,
     )
@@ -399,6 +420,10 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(IndexOutdated)
     def index_outdated(exc: IndexOutdated):
         return _error(503, "索引の再構築が必要です", str(exc))
+
+    @app.errorhandler(SearchTooSlow)
+    def search_too_slow(exc: SearchTooSlow):
+        return _error(503, "検索を打ち切りました", str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -8,9 +8,12 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -20,9 +23,16 @@ from sqlalchemy.orm import Session
 
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
-from indexer.config import Settings
+from indexer.config import Settings, search_budget
 from indexer.engine import ChangeBatch, IndexInfo, IndexStore
-from indexer.errors import ArchiveError, ArticleNotFound, QueryError
+from indexer.errors import (
+    ArchiveError,
+    ArticleNotFound,
+    IndexDamaged,
+    IndexMissing,
+    IndexOutdated,
+    QueryError,
+)
 from indexer.importing import ImportSummary, discover, import_files
 from indexer.indexing import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.readers import FORMATS
@@ -37,6 +47,18 @@ from indexer.search.service import (
     SearchService,
     parse_day,
 )
+from indexer.space import (
+    MIN_FREE_BYTES,
+    Operation,
+    free_bytes,
+    import_needs,
+    mebibytes,
+    rebuild_needs,
+    reported,
+    size_of,
+    update_needs,
+)
+from indexer.store import changes
 from indexer.store import revisions as schema
 from indexer.store.articles import (
     ArticleRecord,
@@ -70,6 +92,7 @@ __all__ = [
     "FACET_LIMIT",
     "FacetValue",
     "Facets",
+    "DiskSpace",
     "Filters",
     "FollowResult",
     "Highlighter",
@@ -87,8 +110,10 @@ __all__ = [
     "StoryCopy",
     "content_hash",
     "database_status",
+    "mebibytes",
     "migration_history",
     "month_bounds",
+    "search_budget",
     "upgrade_database",
 ]
 
@@ -113,6 +138,30 @@ class ArchiveStats:
 
 
 @dataclass(frozen=True)
+class DiskSpace:
+    """The room the index has: free bytes where it lives, and what writing to it needs."""
+
+    path: Path
+    free: int
+    rebuild_needs: int  # a reindex, beside the index in use
+    rebuild_how: str  # how that was estimated
+    pending: int  # changes of the database the index has not applied
+    pending_needs: int  # applying them
+    documents: int  # in the index searches use (0 when there is none)
+    applied_seq: int  # the last change it applied
+
+    @property
+    def full(self) -> bool:
+        """Whether no write of any size can be counted on."""
+        return self.free < MIN_FREE_BYTES
+
+    @property
+    def short(self) -> bool:
+        """Whether the changes waiting for the index are estimated not to fit."""
+        return bool(self.pending) and self.free < self.pending_needs
+
+
+@dataclass(frozen=True)
 class DuplicateMatch:
     """Two near-identical articles (one wire story on two sites) and how alike they are."""
 
@@ -131,9 +180,20 @@ class Archive:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self._engine = make_engine(self.settings.database_url)
+        # Opening a new (or older) SQLite archive writes its tables.
+        opening = Operation(
+            doing="データベースの準備",
+            where=self.settings.home,
+            needed=MIN_FREE_BYTES,
+            how="データベースの表を作るのに",
+            kept="保存済みの記事は失われていません（何も変えていません）。",
+            retry=None,
+            database=self._database_file(),
+        )
+        with reported(lambda: opening):
+            self._engine = make_engine(self.settings.database_url)
         self._index = IndexStore(self.settings.index_root)
-        self._search = SearchService(self._index)
+        self._search = SearchService(self._index, self.settings.search_budget_ms)
 
     def _session(self) -> Session:
         return Session(self._engine)
@@ -270,7 +330,12 @@ class Archive:
         fmt: str = "auto",
         on_progress: ImportProgress | None = None,
     ) -> ImportSummary:
-        """Import every article file under ``paths`` (files and folders) and index it."""
+        """Import every article file under ``paths`` (files and folders) and index it.
+
+        A full or failing disk is a :class:`~indexer.errors.DiskFull` (or
+        ``WriteFailed``) saying how far the import got and what to run then.
+        """
+        paths = list(paths)
         summary = ImportSummary()
         files = list(discover(paths, summary))
         done = 0
@@ -283,7 +348,28 @@ class Archive:
 
         if on_progress is not None:
             on_progress(0, len(files))
-        return import_files(files, self._engine, self._index, fmt, summary, on_file)
+
+        def operation() -> Operation:
+            self._truncate_log()
+            needed, how = import_needs(sum(size_of(path) for path in files))
+            searched = (
+                "検索は最後に書き終えた索引で続けられます。"
+                if self._index_figures()[1]
+                else "索引はまだできていません。"
+            )
+            return Operation(
+                doing="取り込み",
+                where=self.settings.home,
+                needed=needed,
+                how=how,
+                kept=f"この取り込みで保存した記事（追加 {summary.added}件、更新 {summary.updated}件）"
+                f"も、それまでの記事も失われていません。{searched}",
+                retry=f"python -m indexer import {_shown(paths)}",
+                database=self._database_file(),
+            )
+
+        with reported(operation):
+            return import_files(files, self._engine, self._index, fmt, summary, on_file)
 
     def delete(self, ids: list[int]) -> list[int]:
         """Remove these articles from the database, then from the index; the ids found."""
@@ -291,12 +377,25 @@ class Archive:
         with self._session() as session, session.begin():
             found = delete_articles(session, ids)
         if found:
-            catch_up(self._engine, self._index)
+            kept = f"{len(found)}件の記事はデータベースから削除しました。"
+            with reported(lambda: self._catch_up_operation("索引からの削除", kept, REPAIR)):
+                catch_up(self._engine, self._index)
         return found
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
-        """Rebuild the whole index from the database and switch searches to it."""
-        return rebuild_index(self._engine, self._index, on_progress)
+        """Rebuild the whole index from the database and switch searches to it.
+
+        Refused first, with the figures (:class:`~indexer.errors.DiskFull`),
+        when the disk has less room than the new index is estimated to take.
+        """
+        operation = self._rebuild_operation(
+            self.article_count(),
+            kept="データベースも元の索引もそのままで、検索には元の索引を使い続けます。",
+            retry="python -m indexer reindex",
+        )
+        operation.check()
+        with reported(lambda: operation):
+            return rebuild_index(self._engine, self._index, on_progress)
 
     def check(self) -> IndexCheck:
         """How the index differs from the database.
@@ -315,7 +414,10 @@ class Archive:
         """Index or remove what ``found`` says differs, and check again."""
         if found.ok:
             return found
-        with self._session() as session:
+        repairing = self._catch_up_operation(
+            "索引の修復", "データベースの記事は失われていません。", REPAIR, len(found.to_index)
+        )
+        with self._session() as session, reported(lambda: repairing):
             articles = get_articles(session, list(found.to_index))
             present = {a.id for a in articles}
             removed = [*found.to_remove, *(i for i in found.to_index if i not in present)]
@@ -325,6 +427,24 @@ class Archive:
             )
         return self.check()
 
+    def disk_space(self) -> DiskSpace:
+        """How much room the index has, and what a reindex and the waiting changes need."""
+        index_bytes, documents, applied = self._index_figures()
+        with self._session() as session:
+            pending = changes.count_after(session, applied) if documents else 0
+            articles = count_articles(session)
+        needed, how = rebuild_needs(articles, index_bytes, documents, self._database_bytes())
+        return DiskSpace(
+            path=self.settings.index_root,
+            free=free_bytes(self.settings.index_root),
+            rebuild_needs=needed,
+            rebuild_how=how,
+            pending=pending,
+            pending_needs=update_needs(pending, index_bytes, documents)[0],
+            documents=documents,
+            applied_seq=applied,
+        )
+
     # Following the database (a search node sharing it with others)
 
     def follow(self, reindex_after: int | None = REINDEX_AFTER) -> FollowResult:
@@ -333,7 +453,8 @@ class Archive:
         A node without a usable index, or more than ``reindex_after`` changes
         behind, rebuilds its index instead.
         """
-        return catch_up(self._engine, self._index, reindex_after)
+        with reported(lambda: self._catch_up_operation("索引への反映", FOLLOW_KEPT, FOLLOW)):
+            return catch_up(self._engine, self._index, reindex_after)
 
     def follow_forever(
         self,
@@ -342,8 +463,20 @@ class Archive:
         on_round: Callable[[FollowResult | Exception], None] | None = None,
         reindex_after: int | None = REINDEX_AFTER,
     ) -> None:
-        """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried."""
-        follow(self._engine, self._index, interval, stop, on_round, reindex_after)
+        """Follow every ``interval`` seconds until ``stop`` is set; a failed round is retried.
+
+        A round that failed on a full or failing disk is told to ``on_round`` as
+        the :class:`~indexer.errors.DiskFull` (or ``WriteFailed``) saying so.
+        """
+
+        def told(result: FollowResult | Exception) -> None:
+            if isinstance(result, Exception):
+                operation = self._catch_up_operation("索引への反映", FOLLOW_KEPT, FOLLOW)
+                result = operation.failed(result) or result
+            if on_round is not None:
+                on_round(result)
+
+        follow(self._engine, self._index, interval, stop, told, reindex_after)
 
     def copy_to(
         self,
@@ -369,7 +502,18 @@ class Archive:
         """Copy the database to the file ``destination``, consistent even while imports
         run; how many articles the copy holds."""
         database = sqlite_path(self.settings.database_url, "バックアップ")
-        return backup_sqlite(self._engine, database, destination)
+        size = self._database_bytes()
+        operation = Operation(
+            doing="バックアップ",
+            where=destination.absolute().parent,
+            needed=max(MIN_FREE_BYTES, size),
+            how=f"データベースの大きさ {mebibytes(size)}",
+            kept="アーカイブは何も変わっていません（書きかけのバックアップは消しました）。",
+            retry=f"python -m indexer backup {shlex.quote(str(destination))}",
+        )
+        operation.check()
+        with reported(lambda: operation):
+            return backup_sqlite(self._engine, database, destination)
 
     def restore(
         self, source: Path, *, force: bool = False, on_progress: ImportProgress | None = None
@@ -379,14 +523,34 @@ class Archive:
         An archive that holds articles is replaced only with ``force``.
         ``on_progress`` is told (articles indexed, articles in all) as the index is built.
         """
-        sqlite_path(self.settings.database_url, "バックアップから復元")
-        backup_article_count(source)  # a bad file is refused before anything is touched
+        database = sqlite_path(self.settings.database_url, "バックアップから復元")
+        count = backup_article_count(source)  # a bad file is refused before anything is touched
         if not force and (present := self.article_count()):
             raise ArchiveError(
                 f"{self.settings.home} にはもう{present}件の記事があります。置き換えるなら"
                 f" --force を付けてください: python -m indexer restore --force {source}"
             )
-        total = restore_sqlite(source, self._engine)
+        retry = f"python -m indexer restore {'--force ' if force else ''}{shlex.quote(str(source))}"
+        # The copy goes through the database's write-ahead log: twice the backup's size.
+        copying = Operation(
+            doing="復元",
+            where=database.parent,
+            needed=2 * size_of(source),
+            how=f"バックアップ {mebibytes(size_of(source))} の2倍",
+            kept="アーカイブのデータベースも索引も元のままです。",
+            retry=retry,
+            database=database,
+        )
+        indexing = self._rebuild_operation(
+            count,
+            database_bytes=size_of(source),
+            kept=f"記事{count}件はデータベースに戻しました。索引は作り直せていないため、"
+            "検索にはまだ以前の索引が使われます。",
+            retry="python -m indexer reindex",
+        )
+        _check_both(copying, indexing)
+        with reported(lambda: copying):
+            total = restore_sqlite(source, self._engine)
         done = 0
 
         def indexed(count: int) -> None:
@@ -397,8 +561,64 @@ class Archive:
 
         if on_progress is not None:
             on_progress(0, total)
-        self.reindex(indexed)
+        with reported(lambda: indexing):
+            rebuild_index(self._engine, self._index, indexed)
         return total
+
+    # What writing needs (for the messages of a full or failing disk)
+
+    def _database_file(self) -> Path | None:
+        """The SQLite database's file; ``None`` for another database."""
+        try:
+            return sqlite_path(self.settings.database_url, "")
+        except ArchiveError:
+            return None
+
+    def _index_figures(self) -> tuple[int, int, int]:
+        """The index searches use: its bytes, documents and last change applied (zeros if none)."""
+        try:
+            info = self._index.info()
+        except (IndexMissing, IndexOutdated, IndexDamaged):
+            return 0, 0, 0
+        return directory_size(info.path), info.documents, info.applied_seq
+
+    def _truncate_log(self) -> None:
+        """Give the disk back what SQLite's write-ahead log kept of a transaction rolled
+        back (the log does not shrink by itself); nothing if that fails too."""
+        if self._database_file() is None:
+            return
+        with contextlib.suppress(Exception), self._engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _database_bytes(self) -> int:
+        database = self._database_file()
+        if database is None:
+            return 0
+        return size_of(database) + size_of(database.with_name(database.name + "-wal"))
+
+    def _rebuild_operation(
+        self, articles: int, kept: str, retry: str, database_bytes: int | None = None
+    ) -> Operation:
+        index_bytes, documents, _ = self._index_figures()
+        database_bytes = self._database_bytes() if database_bytes is None else database_bytes
+        needed, how = rebuild_needs(articles, index_bytes, documents, database_bytes)
+        return Operation("索引の作り直し", self.settings.index_root, needed, how, kept, retry)
+
+    def _catch_up_operation(
+        self, doing: str, kept: str, retry: str, articles: int | None = None
+    ) -> Operation:
+        """What bringing the index up to the database needs: its waiting changes, applied
+        (``articles`` of them, when known), or a rebuild when it has no index."""
+        index_bytes, documents, applied = self._index_figures()
+        with self._session() as session:
+            waiting = changes.count_after(session, applied) if articles is None else articles
+            stored = count_articles(session)
+        if not documents or waiting > REINDEX_AFTER:
+            needed, how = rebuild_needs(stored, index_bytes, documents, self._database_bytes())
+        else:
+            needed, how = update_needs(waiting, index_bytes, documents)
+        kept += f"索引は変更 #{applied} まで反映した状態のまま、検索に使えます。"
+        return Operation(doing, self.settings.index_root, needed, how, kept, retry)
 
     # Whole-archive reports
 
@@ -484,4 +704,35 @@ def _day(value: str | date | None) -> date | None:
 
 
 def directory_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return size_of(path)
+
+
+# The commands that bring an index up to the database, for the messages that need one.
+REPAIR = "python -m indexer check --repair"
+FOLLOW = "python -m indexer follow --once"
+FOLLOW_KEPT = "データベースの記事は失われていません。"
+
+
+def _shown(paths: list[Path]) -> str:
+    """Paths as a command line takes them (the first few)."""
+    shown = shlex.join(str(path) for path in paths[:3])
+    return shown + (" …" if len(paths) > 3 else "")
+
+
+def _check_both(first: Operation, second: Operation) -> None:
+    """Check two operations' room, together when they write to one filesystem."""
+    try:
+        same = os.stat(_existing(first.where)).st_dev == os.stat(_existing(second.where)).st_dev
+    except OSError:
+        same = False
+    if same:
+        both = first.needed + second.needed
+        how = f"{first.how}と、{second.doing}に {mebibytes(second.needed)}（{second.how}）"
+        replace(first, needed=both, how=how).check()
+    else:
+        first.check()
+        second.check()
+
+
+def _existing(path: Path) -> Path:
+    return next(folder for folder in (path, *path.parents) if folder.exists())

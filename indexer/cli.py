@@ -20,12 +20,14 @@ from indexer.archive import (
     REINDEX_AFTER,
     SORTS,
     Archive,
+    DiskSpace,
     FollowResult,
     ImportSummary,
     SchemaStatus,
     SearchPage,
     Snippet,
     database_status,
+    mebibytes,
     migration_history,
     upgrade_database,
 )
@@ -138,10 +140,18 @@ def _print_summary(summary: ImportSummary) -> None:
 def reindex() -> None:
     """Rebuild the index from the database and switch searches to it at once."""
     archive = open_archive()
-    with click.progressbar(
-        length=archive.article_count(), label="索引作成中", file=sys.stderr, show_pos=True
-    ) as bar:
-        info = archive.reindex(on_progress=bar.update)
+    total = archive.article_count()
+    done = 0
+    # The bar is drawn from the first article on: a reindex refused for want of
+    # room says so alone.
+    with progress("索引作成中") as on_progress:
+
+        def indexed(count: int) -> None:
+            nonlocal done
+            done += count
+            on_progress(done, total)
+
+        info = archive.reindex(on_progress=indexed)
     click.echo(f"{info.documents}件の記事を索引にしました: {info.path}")
 
 
@@ -155,10 +165,13 @@ def check(repair: bool, as_json: bool) -> None:
     Reports articles stored but not searchable, searchable but no longer
     stored, or searchable as an older version; --repair fixes just those.
     A missing, outdated or damaged index is reported with the command to
-    rebuild it.
+    rebuild it.  Also reports the free space where the index lives: whether
+    it is full (searches then go on with the last index written), and
+    whether a reindex would fit.
     """
     archive = open_archive()
     found = archive.check()
+    space = archive.disk_space()
     repaired = archive.repair(found) if repair and not found.ok else None
     if as_json:
         _echo_json(
@@ -168,9 +181,19 @@ def check(repair: bool, as_json: bool) -> None:
                 "documents": found.documents,
                 **{k: list(getattr(found, k)) for k in CHECKED},
                 "repaired": repaired.ok if repaired else None,
+                "disk": {
+                    "path": str(space.path),
+                    "free": space.free,
+                    "full": space.full,
+                    "short": space.short,
+                    "pending_changes": space.pending,
+                    "pending_needs": space.pending_needs,
+                    "reindex_needs": space.rebuild_needs,
+                },
             }
         )
     else:
+        _print_space(space)
         click.echo(f"データベース: {found.articles}件、索引: {found.documents}件")
         for key, label in CHECKED.items():
             ids = getattr(found, key)
@@ -189,6 +212,27 @@ def check(repair: bool, as_json: bool) -> None:
             click.echo("直しきれませんでした。python -m indexer reindex で作り直してください。")
     if not (repaired or found).ok:
         sys.exit(1)
+
+
+def _print_space(space: DiskSpace) -> None:
+    click.echo(
+        f"ディスク: {space.path} の空き {mebibytes(space.free)}"
+        f"（索引の作り直しに必要な空きは約 {mebibytes(space.rebuild_needs)}: {space.rebuild_how}）"
+    )
+    waiting = f"変更{space.pending}件が索引に入っていません。" if space.pending else ""
+    last = (
+        f"検索は最後に書き終えた索引（{space.documents}件、変更 #{space.applied_seq} まで反映）"
+        "で続けています。空きを作ってから python -m indexer follow --once を実行してください。"
+    )
+    if space.full:
+        click.echo(f"ディスクの空きがありません。{waiting}{last}")
+    elif space.short:
+        click.echo(
+            f"ディスクの空きが、索引に入っていない変更{space.pending}件には足りない見込みです"
+            f"（約 {mebibytes(space.pending_needs)} 必要）。{last}"
+        )
+    if space.free < space.rebuild_needs:
+        click.echo("この空きでは索引を作り直せません（python -m indexer reindex は始まりません）。")
 
 
 # What check reports, and how it says it.
@@ -350,6 +394,8 @@ def _print_page(result: SearchPage) -> None:
         f"{result.total}件{grouped}{note} {result.page}/{result.pages}ページ "
         f"（{result.elapsed_ms:.0f} ms）  検索語の解釈: {understood}"
     )
+    if result.incomplete:
+        click.echo(result.incomplete)
     if result.suggestion:
         click.echo(f"もしかして: {result.suggestion}")
     for hit in result.hits:

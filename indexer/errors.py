@@ -26,6 +26,10 @@ class QueryError(ArchiveError):
     """A search query that cannot be run as typed."""
 
 
+class SearchTooSlow(ArchiveError):
+    """A search found nothing within its time budget: the query must be narrowed."""
+
+
 class IndexMissing(ArchiveError):
     """There is no index yet."""
 
@@ -40,6 +44,14 @@ class IndexDamaged(ArchiveError):
 
 class ArticleNotFound(ArchiveError):
     """No article has the requested id."""
+
+
+class DiskFull(ArchiveError):
+    """The disk has no room for what an operation writes; nothing stored was lost."""
+
+
+class WriteFailed(ArchiveError):
+    """The disk failed under an operation (an I/O error, read-only, no permission)."""
 
 
 class SchemaMismatch(ArchiveError):

@@ -31,6 +31,7 @@ from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOut
 from indexer.indexing import Tail, catch_up, rebuild_alongside
 from indexer.readers import read_file
 from indexer.readers.drafts import ArticleDraft
+from indexer.space import failing_disk
 from indexer.store import stories
 from indexer.store.articles import Outcome, Saved, is_transient, save_article, writer_session
 from indexer.store.models import Article
@@ -195,8 +196,8 @@ def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
         except ArticleRejected as exc:
             result.failed.append(ReadError(str(path), str(exc), item.line))
         except SQLAlchemyError as exc:
-            if is_transient(exc):
-                raise
+            if is_transient(exc) or failing_disk(exc):
+                raise  # not this article's fault: the group is tried again, or the import ends
             reason = f"保存できませんでした（{exc.__class__.__name__}: {exc}）"
             result.failed.append(ReadError(str(path), reason, item.line))
     return result
@@ -222,6 +223,10 @@ def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]
                     results.append(_store_file(session, path, fmt))
             return results
         except SQLAlchemyError as exc:
+            if failing_disk(exc):
+                # Every file after it would fail the same way (a full or read-only
+                # disk): the import ends, with one message; the transaction was rolled back.
+                raise
             if is_transient(exc) and attempt < FILE_ATTEMPTS:
                 log.info(
                     "%d files from %s: %s; storing its files again",

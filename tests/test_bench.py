@@ -146,7 +146,7 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth"]
+SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth", "costly_queries"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -166,6 +166,7 @@ def test_every_benchmark_has_help(script):
         ("make_corpus", ["10", "--out", "{tmp}/out", "--source", "{tmp}/nowhere"]),
         ("search_latency", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
         ("throughput", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
+        ("costly_queries", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
         ("indexing", ["{tmp}/nowhere", "--home", "{tmp}/home"]),
         ("growth", ["--corpus", "{tmp}/nowhere", "--homes", "{tmp}/homes"]),
     ],

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT, make_archive
+from .test_disk_full import leftovers
 
 FILES = 30
 PER_FILE = 10
@@ -115,6 +116,8 @@ class Searcher(threading.Thread):
 def assert_whole(home: Path, articles: int) -> None:
     result = run(home, "check")
     assert result.returncode == 0, result.stdout + result.stderr
+    # What the killed writer left (segments, job files) went with the next write.
+    assert leftovers(home) == []
     with make_archive(home) as archive:
         assert archive.search(WORD).total == articles
         assert archive.article_count() == articles

@@ -193,7 +193,7 @@ def test_the_feed_is_valid_atom_newest_first(facet_client):
             assert entry.findtext(f"{ATOM}{name}"), name
         link = entry.find(f"{ATOM}link[@rel='alternate']")
         assert link.get("href") == entry.findtext(f"{ATOM}id")
-        assert re.fullmatch(r"http://localhost/articles/\d+", link.get("href"))
+        assert re.fullmatch(r"http://127\.0\.0\.1:8000/articles/\d+", link.get("href"))
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.findtext(f"{ATOM}updated"))
     published = [
         e.findtext(f"{ATOM}published") for e in entries if e.find(f"{ATOM}published") is not None
@@ -224,8 +224,8 @@ def test_pages_link_their_feed_and_the_search_engine_description(facet_client):
     root = ET.fromstring(description.get_data())
     assert root.findtext(f"{OPENSEARCH}ShortName") == "記事アーカイブ"
     templates = {u.get("type"): u.get("template") for u in root.findall(f"{OPENSEARCH}Url")}
-    assert templates["text/html"] == "http://localhost/?q={searchTerms}"
-    assert templates["application/atom+xml"] == "http://localhost/feed?q={searchTerms}"
+    assert templates["text/html"] == "http://127.0.0.1:8000/?q={searchTerms}"
+    assert templates["application/atom+xml"] == "http://127.0.0.1:8000/feed?q={searchTerms}"
 
 
 EVIL = '<script>alert("x")</script>'
@@ -306,7 +306,7 @@ def test_markup_is_escaped_on_the_article_page_in_the_api_and_in_the_feed(evil_c
     assert entry.findtext(f"{ATOM}title") == f"危険な見出し{EVIL}{EVIL_ATTRIBUTE}"
     assert "\x0b" not in entry.findtext(f"{ATOM}summary")
     hrefs = [link.get("href") for link in entry.findall(f"{ATOM}link")]
-    assert all(h.startswith("http://localhost/") for h in hrefs), hrefs
+    assert all(h.startswith("http://127.0.0.1:8000/") for h in hrefs), hrefs
     assert not entry.findtext(f"{ATOM}category")  # the category is an attribute, not markup
     assert entry.find(f"{ATOM}category").get("term") == EVIL
 

@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from archive import create_app
-from archive.hosts import allowed_hosts
 from indexer.cli import cli
 
 from .conftest import BACKENDS, SAMPLE, SAMPLE_ARTICLES, import_into, make_archive, write_jsonl
@@ -307,54 +305,6 @@ def test_a_word_repeated_hundreds_of_times_is_searched_once(client):
     assert time.perf_counter() - started < 1.0
     assert response.status_code == 200
     assert [term["text"] for term in response.get_json()["terms"]] == ["ほげら"]
-
-
-LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
-
-
-@pytest.mark.parametrize(
-    ("allowed", "host", "status"),
-    [
-        (None, "rebind.attacker.example", 200),
-        (LOOPBACK, "localhost:8000", 200),
-        (LOOPBACK, "127.0.0.1:5000", 200),
-        (LOOPBACK, "[::1]:8000", 200),
-        (LOOPBACK, "LocalHost", 200),
-        (LOOPBACK, "rebind.attacker.example", 400),
-        (LOOPBACK, "rebind.attacker.example:8000", 400),
-        (LOOPBACK, "127.0.0.1.attacker.example", 400),
-        (LOOPBACK, "localhost.attacker.example:8000", 400),
-        ([*LOOPBACK, "archive.example"], "archive.example:8080", 200),
-        ([*LOOPBACK, "archive.example"], "attacker.example", 400),
-    ],
-)
-def test_only_the_allowed_host_names_are_answered(sample_home, allowed, host, status):
-    app = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home), "ALLOWED_HOSTS": allowed})
-    client = app.test_client()
-    page = client.get("/", query_string={"q": "空港"}, base_url=f"http://{host}")
-    assert page.status_code == status
-    api = client.get("/api/search", query_string={"q": "空港"}, base_url=f"http://{host}")
-    assert api.status_code == status
-    if status == 400:
-        assert "attacker.example で起動してください" in page_text(page)
-        assert "関西国際" not in page_text(page)
-        assert "--allowed-host" in api.get_json()["error"]
-
-
-@pytest.mark.parametrize(
-    ("address", "extra", "allowed"),
-    [
-        ("127.0.0.1", (), LOOPBACK),
-        ("localhost", (), LOOPBACK),
-        ("::1", (), LOOPBACK),
-        ("127.0.0.2", ("Archive.Example:8000",), [*LOOPBACK, "archive.example"]),
-        ("0.0.0.0", (), None),
-        ("192.168.1.5", (), None),
-        ("0.0.0.0", ("archive.example", "::1"), [*LOOPBACK, "archive.example"]),
-    ],
-)
-def test_serve_answers_loopback_names_only_on_a_loopback_address(address, extra, allowed):
-    assert allowed_hosts(address, extra) == allowed
 
 
 @pytest.mark.parametrize(

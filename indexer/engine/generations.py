@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +29,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import Index, LockError
+from whoosh.index import TOC, Index, LockError, clean_files
 from whoosh.writing import IndexWriter
 
 from indexer.engine.documents import article_document, index_meta, make_schema
@@ -161,18 +163,19 @@ class IndexStore:
         path = Path(writer.storage.folder)
         try:
             batch = read(_applied_seq(path))
-        except BaseException:
-            writer.cancel()
-            raise
-        if batch is None:
-            writer.cancel()
-            return None
-        ids = [article.id for article in batch.articles] + batch.removed
-        with writer:
+            if batch is None:
+                give_up(writer)
+                return None
+            ids = [article.id for article in batch.articles] + batch.removed
             if ids:
                 writer.delete_by_query(wq.Or([wq.Term("id", str(i)) for i in ids]))
             for article in batch.articles:
                 writer.add_document(**article_document(article))
+            writer.commit()
+        except BaseException:
+            # The generation stays as its last commit left it, and searches go on reading it.
+            give_up(writer)
+            raise
         self._check_present(article.id for article in batch.articles)
         _record_applied(path, batch.seq)
         log.info(
@@ -220,7 +223,7 @@ class IndexStore:
                 ) from None
             if Path(ix.storage.folder) == self.current_path():
                 return writer
-            writer.cancel()
+            give_up(writer)
 
     def rebuild(
         self,
@@ -271,42 +274,26 @@ class IndexStore:
             )
         try:
             path = self._new_generation()
-            ix = whoosh_index.open_dir(str(path))
-            started = time.perf_counter()
             try:
-                with ParallelWriter(
-                    ix,
-                    procs=WRITER_PROCS,
-                    multisegment=True,
-                    limitmb=WRITER_MEMORY_MB,
-                    compound=COMPOUND_SEGMENTS,
-                    codec=Codec(),
-                ) as writer:
-                    for article in articles:
-                        writer.add_document(**article_document(article))
-                        if on_progress is not None:
-                            on_progress(1)
+                seconds = self._build(path, articles, on_progress)
+                documents = whoosh_index.open_dir(str(path)).doc_count()
+                expected = expected() if callable(expected) else expected
+                applied_seq = applied_seq() if callable(applied_seq) else applied_seq
+                if documents != expected:
+                    raise ArchiveError(
+                        f"新しい索引には{documents}件しか入りませんでした"
+                        f"（データベースには{expected}件）。検索には元の索引を使い続けます。"
+                    )
+                log.info("indexed %d articles into %s in %.1f s", documents, path.name, seconds)
+                if applied_seq is not None:
+                    _record_applied(path, applied_seq)
+                self._switch_to(path)
             except BaseException:
-                shutil.rmtree(path, ignore_errors=True)
+                # Half a generation goes (the old one answers searches meanwhile),
+                # unless the switch to it happened before the failure.
+                if self._current_or_none() != path:
+                    shutil.rmtree(path, ignore_errors=True)
                 raise
-            documents = whoosh_index.open_dir(str(path)).doc_count()
-            expected = expected() if callable(expected) else expected
-            applied_seq = applied_seq() if callable(applied_seq) else applied_seq
-            if documents != expected:
-                shutil.rmtree(path, ignore_errors=True)
-                raise ArchiveError(
-                    f"新しい索引には{documents}件しか入りませんでした（データベースには{expected}件）。"
-                    "検索には元の索引を使い続けます。"
-                )
-            log.info(
-                "indexed %d articles into %s in %.1f s",
-                documents,
-                path.name,
-                time.perf_counter() - started,
-            )
-            if applied_seq is not None:
-                _record_applied(path, applied_seq)
-            self._switch_to(path)
         finally:
             if lock is not None:
                 lock.release()
@@ -314,13 +301,47 @@ class IndexStore:
         self._remove_old_generations(keep={path, old} if old else {path})
         return self.info()
 
+    def _build(
+        self, path: Path, articles: Iterable[Article], on_progress: Callable[[int], None] | None
+    ) -> float:
+        """Write ``articles`` into the new generation at ``path``; the seconds it took."""
+        started = time.perf_counter()
+        writer = ParallelWriter(
+            whoosh_index.open_dir(str(path)),
+            procs=WRITER_PROCS,
+            multisegment=True,
+            limitmb=WRITER_MEMORY_MB,
+            compound=COMPOUND_SEGMENTS,
+            codec=Codec(),
+        )
+        try:
+            for article in articles:
+                writer.add_document(**article_document(article))
+                if on_progress is not None:
+                    on_progress(1)
+            writer.commit()
+        except BaseException:
+            give_up(writer)
+            raise
+        return time.perf_counter() - started
+
+    def _current_or_none(self) -> Path | None:
+        try:
+            return self.current_path()
+        except IndexDamaged:
+            return None
+
     def _new_generation(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = self.root / f"gen-{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000:06d}"
         path.mkdir()
-        whoosh_index.create_in(str(path), make_schema())
-        (path / META_FILE).write_text(json.dumps(index_meta(), indent=2), encoding="utf-8")
+        try:
+            whoosh_index.create_in(str(path), make_schema())
+            (path / META_FILE).write_text(json.dumps(index_meta(), indent=2), encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return path
 
     def _switch_to(self, path: Path) -> None:
@@ -328,11 +349,14 @@ class IndexStore:
         # itself flushed: after a crash CURRENT names the old generation or the new
         # one, never nothing.
         temporary = self.root / f"{CURRENT_FILE}.{os.getpid()}.tmp"
-        with temporary.open("w", encoding="utf-8") as out:
-            out.write(path.name + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.root / CURRENT_FILE)
+        try:
+            with temporary.open("w", encoding="utf-8") as out:
+                out.write(path.name + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.root / CURRENT_FILE)
+        finally:
+            temporary.unlink(missing_ok=True)
         folder = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(folder)
@@ -365,5 +389,46 @@ def _record_applied(generation: Path, seq: int) -> None:
     # Written beside the index it describes and renamed into place, so a
     # reader sees the old number or the new one, never half a file.
     temporary = generation / f"{APPLIED_FILE}.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps({"seq": seq}), encoding="utf-8")
-    os.replace(temporary, generation / APPLIED_FILE)
+    try:
+        temporary.write_text(json.dumps({"seq": seq}), encoding="utf-8")
+        os.replace(temporary, generation / APPLIED_FILE)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+# A table of contents Whoosh was writing when it failed (it writes under this name, then renames).
+_UNFINISHED_TOC = re.compile(r"^_[A-Za-z0-9]+_[0-9]+\.toc\..+$")
+
+
+def give_up(writer: IndexWriter) -> None:
+    """Abandon a writer, leaving its generation as its last commit left it; never raises.
+
+    Its worker processes are ended, and every file of the generation that the
+    table of contents does not list (what this writer wrote, or one killed
+    before it) goes, with the writers' temporary folder; then the lock is
+    released.  Whoosh's own ``cancel()`` first flushes the files it has open,
+    which on a full disk fails again and keeps the lock; and it leaves the
+    segment files and job files where they are, holding the space.
+    """
+    if isinstance(writer, ParallelWriter):
+        writer.stop_workers()
+    for part in (writer.perdocwriter, writer.fieldwriter):
+        with suppress(Exception):  # the descriptor is closed even when the flush fails
+            part.close()
+    with suppress(Exception):
+        writer.pool.cleanup()
+    storage, name = writer.storage, writer.indexname
+    with suppress(Exception):
+        # Holding the write lock, no other writer is adding files meanwhile.
+        toc = TOC.read(storage, name)
+        clean_files(storage, name, toc.generation, toc.segments)
+    with suppress(Exception):
+        for file in storage.list():
+            if _UNFINISHED_TOC.match(file):
+                storage.delete_file(file)
+    with suppress(Exception):
+        writer.temp_storage().destroy()
+    if writer.writelock is not None:
+        with suppress(Exception):
+            writer.writelock.release()
+    writer.is_closed = True

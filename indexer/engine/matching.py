@@ -15,10 +15,21 @@ bonus only for the documents that can still reach a page.
 
 Scores follow Whoosh's BM25F exactly (same idf, same one-byte field lengths,
 same sums), so the two agree to floating-point rounding.
+
+An evaluator may be given a **deadline**.  Threads of one process share the
+GIL, so a costly query cannot be stopped from outside: the evaluation looks
+at the clock itself, between the parts of every OR (and between slices of
+a slow phrase check).  Past the deadline an OR gives the union of the parts
+it has evaluated (its first part at least, so that a search always gets
+somewhere): a subset of its matches, scored lower, and ``cut`` says so.
+Filters and exclusions (:meth:`Evaluator.docs`) are never cut: fewer of
+those would let in what the query keeps out.
 """
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +42,9 @@ from indexer.engine.snapshot import Postings, Snapshot
 _EMPTY = np.zeros(0, dtype=np.int64)
 # Past this many ids in all, a union marks them in a mask instead of sorting them.
 UNION_BY_MASK = 4096
+# A phrase with a slop is checked document by document in Python: this many at a
+# time between looks at the deadline.
+CHAINED_SLICE = 256
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,9 @@ class Matches:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def times(self, factor: float) -> Matches:
+        return Matches(self.ids, self.scores * factor)
 
 
 NO_MATCHES = Matches(_EMPTY, np.zeros(0))
@@ -154,39 +171,89 @@ def _alternatives(q: wq.Query) -> tuple[str, tuple[str, ...]]:
 class Evaluator:
     """Answers query trees over one snapshot with one weighting (BM25F)."""
 
-    def __init__(self, snapshot: Snapshot, weighting: BM25F) -> None:
+    def __init__(self, snapshot: Snapshot, weighting: BM25F, deadline: float | None = None) -> None:
         self.snapshot = snapshot
         self.weighting = weighting
+        # time.monotonic() past which ORs keep what they have (None: never).
+        self.deadline = deadline
+        self._cuts = 0  # ORs (and phrase checks) stopped at the deadline
+        self._exact = 0  # inside docs(): never cut
         # Upper bounds by query object: the object is kept with its bound, so that
         # a later query allocated where a dropped one was is never taken for it.
         self._bounds: dict[int, tuple[wq.Query, np.ndarray]] = {}
         self._term_bounds: dict[tuple[str, str], float] = {}
+
+    @property
+    def cut(self) -> bool:
+        """Whether an OR (or a phrase check) stopped at the deadline: matches may be missing."""
+        return self._cuts > 0
+
+    def late(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def _stop(self) -> bool:
+        """Whether to stop an OR here (past the deadline, where stopping short is allowed)."""
+        if self._exact or not self.late():
+            return False
+        self._cuts += 1
+        return True
+
+    def _parts(
+        self, subqueries: Sequence[wq.Query], within: np.ndarray | None, summed: bool = True
+    ) -> list[Matches]:
+        """Each distinct part evaluated once (a long pasted text repeats its words), its
+        scores counted as often as it is there when they are ``summed``; past the
+        deadline, the parts done so far."""
+        found: list[Matches] = []
+        for sub, times in Counter(subqueries).items():
+            if found and self._stop():
+                break
+            part = self.evaluate(sub, within)
+            found.append(part if times == 1 or not summed else part.times(times))
+        return found
 
     # What can match, from the posting lists alone
 
     def upper_bound(self, q: wq.Query) -> np.ndarray:
         """Every document ``q`` can match (a superset: phrases are not checked)."""
         found = self._bounds.get(id(q))
-        if found is None or found[0] is not q:
-            found = self._bounds[id(q)] = (q, self._upper_bound(q))
-        return found[1]
+        if found is not None and found[0] is q:
+            return found[1]
+        cuts = self._cuts
+        bound = self._upper_bound(q)
+        if self._cuts == cuts:  # a bound cut short is no bound for docs()
+            self._bounds[id(q)] = (q, bound)
+        return bound
 
     def _upper_bound(self, q: wq.Query) -> np.ndarray:
         if isinstance(q, wq.Term):
             return self._postings(q.fieldname, q.text).ids
         if isinstance(q, wq.Phrase):
-            lists = [self._postings(q.fieldname, w).ids for w in q.words]
-            ids = lists[0]
-            for other in lists[1:]:
-                ids = intersect(ids, other)
-            return ids
+            # Word by word, until none is left: the bigrams of a long pasted text
+            # (999 of them) need not all be read to know that no article holds it.
+            ids = None
+            for word in q.words:
+                found = self._postings(q.fieldname, word).ids
+                ids = found if ids is None else intersect(ids, found)
+                if not len(ids):
+                    break
+            return _EMPTY if ids is None else ids
         if isinstance(q, wq.Sequence):
             ids = self.upper_bound(q.subqueries[0])
             for sub in q.subqueries[1:]:
+                if not len(ids):
+                    break
                 ids = intersect(ids, self.upper_bound(sub))
             return ids
         if isinstance(q, wq.Or | wq.DisjunctionMax):
-            return self._union_ids([self.upper_bound(s) for s in q.subqueries])
+            # Each posting list read may be a first one: an OR of hundreds looks at the clock.
+            bounds = []
+            for sub in dict.fromkeys(q.subqueries):
+                if bounds and self._stop():
+                    break
+                bounds.append(self.upper_bound(sub))
+            return self._union_ids(bounds)
         if isinstance(q, wq.And):
             subs = q.subqueries
             if not subs:
@@ -204,6 +271,14 @@ class Evaluator:
     # Which documents match, unscored (filters and exclusions)
 
     def docs(self, q: wq.Query, within: np.ndarray | None = None) -> np.ndarray:
+        """The documents of ``within`` that ``q`` matches, unscored and in full."""
+        self._exact += 1
+        try:
+            return self._docs(q, within)
+        finally:
+            self._exact -= 1
+
+    def _docs(self, q: wq.Query, within: np.ndarray | None) -> np.ndarray:
         if isinstance(q, wq.Term):
             return intersect(self._postings(q.fieldname, q.text).ids, within)
         if isinstance(q, wq.Or | wq.DisjunctionMax):
@@ -261,9 +336,12 @@ class Evaluator:
         if isinstance(q, wq.DisjunctionMax):
             return self._best_of(q, within)
         if isinstance(q, wq.Or):
-            return union([self.evaluate(s, within) for s in q.subqueries], q.boost)
+            return union(self._parts(q.subqueries, within), q.boost)
         if isinstance(q, wq.And):
             subs = q.subqueries
+            if len(subs) == 1:  # nothing to narrow it by: its bound would be wasted work
+                found = self.evaluate(subs[0], within)
+                return found if q.boost == 1.0 else Matches(found.ids, found.scores * q.boost)
             narrowed = within
             for sub in subs:
                 narrowed = intersect(self.upper_bound(sub), narrowed)
@@ -318,14 +396,15 @@ class Evaluator:
         runs = (wq.Phrase, wq.Sequence)
         phrases = [s for s in q.subqueries if isinstance(s, runs)]
         others = [s for s in q.subqueries if not isinstance(s, runs)]
-        found = [self.evaluate(s, within) for s in others]
+        found = self._parts(others, within, summed=False)
         best = best_of(found) if phrases and others else None
-        found += [
-            self._phrase(s, within, unless=best)
-            if isinstance(s, wq.Phrase)
-            else self._sequence(s, within, unless=best)
-            for s in phrases
-        ]
+        for phrase in dict.fromkeys(phrases):
+            if found and self._stop():
+                break
+            if isinstance(phrase, wq.Phrase):
+                found.append(self._phrase(phrase, within, unless=best))
+            else:
+                found.append(self._sequence(phrase, within, unless=best))
         return best_of(found, q.boost)
 
     def _phrase(
@@ -333,12 +412,10 @@ class Evaluator:
     ) -> Matches:
         """Documents holding the words in order; with ``unless``, only those it would score higher."""
         field = q.fieldname
-        lists = [self._postings(field, w) for w in q.words]
-        if not lists or any(not len(p) for p in lists):
-            return NO_MATCHES
         candidates = intersect(self.upper_bound(q), within)
         if not len(candidates):
             return NO_MATCHES
+        lists = [self._postings(field, w) for w in q.words]
         scores = np.zeros(len(candidates))
         for postings in lists:
             at = np.searchsorted(postings.ids, candidates)
@@ -354,11 +431,15 @@ class Evaluator:
         if slop == 1:
             chained = self._adjacent(field, [(w,) for w in q.words], candidates)
         else:
-            positions = [self.snapshot.positions(field, w, candidates.tolist()) for w in q.words]
-            chained = np.array(
-                [_chained([p[d] for p in positions], slop) for d in candidates.tolist()],
-                dtype=bool,
-            )
+            chained = np.zeros(len(candidates), dtype=bool)
+            for start in range(0, len(candidates), CHAINED_SLICE):
+                if start and self._stop():
+                    break  # the documents checked so far are the matches it has
+                docs = candidates[start : start + CHAINED_SLICE].tolist()
+                positions = [self.snapshot.positions(field, w, docs) for w in q.words]
+                chained[start : start + len(docs)] = [
+                    _chained([p[d] for p in positions], slop) for d in docs
+                ]
         if not chained.any():
             return NO_MATCHES
         return Matches(candidates[chained], scores[chained])

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import pickle
+import queue
 import signal
 import struct
 import sys
@@ -40,6 +41,7 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 # Blocks of fewer postings than this are written uncompressed: most terms of a
 # segment occur in one or two documents, and zlib cost more on their 30-byte
@@ -204,24 +206,69 @@ def _field_lengths(lengths, fieldname: str) -> list[int | None] | None:
 
 # prctl(PR_SET_PDEATHSIG, ...): Linux ends the process when its parent dies.
 _PR_SET_PDEATHSIG = 1
+# What a worker puts on the result queue, instead of its segment, when it failed:
+# (FAILED, errno or None, what went wrong, the file).
+FAILED = "failed"
+
+
+class WriterFailed(Exception):
+    """An indexing worker process failed, or ended without a word (killed)."""
 
 
 class _WorkerTask(SubWriterTask):
-    """Whoosh's indexing worker process, ended by the kernel if its parent dies.
+    """Whoosh's indexing worker process, ended by the kernel if its parent dies,
+    and saying why it failed instead of printing a traceback.
 
     Killed with ``kill -9``, an import or reindex would otherwise leave its
-    workers waiting on their job queue for ever, holding memory.
+    workers waiting on their job queue for ever, holding memory.  A worker
+    that fails (the disk full) goes on taking jobs, without doing them, until
+    it is told to finish: the parent would otherwise wait for ever to hand it
+    the next one.  Then it reports the failure; the parent raises it again.
     """
 
     def run(self):
         if sys.platform.startswith("linux"):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        super().run()
+        if not self.multisegment:
+            super().run()
+            return
+        failure: BaseException | None = None
+        writer = None
+        try:
+            ix = self.storage.open_index(self.indexname)
+            writer = self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported to the parent below
+            failure = exc
+        while (job := self.jobqueue.get()) is not None:
+            if failure is None:
+                try:
+                    self._process_file(*job)
+                except Exception as exc:  # noqa: BLE001 - reported to the parent below
+                    failure = exc
+        if failure is None:
+            try:
+                fieldnames = writer.pool.fieldnames
+                segment = writer._finalize_segment()
+                self.resultqueue.put((None, fieldnames, segment), timeout=5)
+                return
+            except Exception as exc:  # noqa: BLE001 - reported to the parent below
+                failure = exc
+        # What it wrote is the parent's to remove (it holds the index's lock).
+        self.resultqueue.put(
+            (
+                FAILED,
+                getattr(failure, "errno", None),
+                getattr(failure, "strerror", None) or f"{type(failure).__name__}: {failure}",
+                getattr(failure, "filename", None),
+            ),
+            timeout=5,
+        )
 
 
 class ParallelWriter(MpWriter):
-    """Whoosh's multiprocess writer with workers that do not outlive it."""
+    """Whoosh's multiprocess writer with workers that do not outlive it, and whose
+    failures fail the commit (Whoosh commits what the others wrote, silently)."""
 
     def _new_task(self):
         task = _WorkerTask(
@@ -235,3 +282,46 @@ class ParallelWriter(MpWriter):
         self.tasks.append(task)
         task.start()
         return task
+
+    def _commit(self, mergetype, optimize, merge):
+        if not self.multisegment:
+            super()._commit(mergetype, optimize, merge)
+            return
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        finalsegments += self._worker_segments()
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def _worker_segments(self) -> list:
+        """Each worker's segment, once all have finished; the first failure raised again."""
+        for task in self.tasks:
+            task.join()
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=1))
+            except queue.Empty:
+                results.append((FAILED, None, "索引を書くプロセスが応答なく終了しました", None))
+        for result in results:
+            if result[0] == FAILED:
+                _, number, reason, filename = result
+                if number is not None:
+                    raise OSError(number, reason, filename)
+                raise WriterFailed(reason)
+        return [segment for _, _, segment in results]
+
+    def stop_workers(self) -> None:
+        """End the worker processes at once (a write given up: what they wrote goes too)."""
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join(timeout=10)

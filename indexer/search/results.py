@@ -119,6 +119,8 @@ class SearchPage:
     # Near-identical articles shown as one result: how many results (stories) there are.
     # ``total`` counts articles; pages count results.  None when not grouped.
     stories: int | None = None
+    # When the search ran out of its time budget: what that left out, for people.
+    incomplete: str | None = None
 
     @property
     def results(self) -> int:
@@ -145,6 +147,8 @@ class SearchPage:
             "page_size": self.page_size,
             "sort": self.sort,
             "partial": self.partial,
+            "incomplete": self.incomplete is not None,
+            "incomplete_reason": self.incomplete,
             "suggestion": self.suggestion,
             "grouped": self.stories is not None,
             "results": self.results,

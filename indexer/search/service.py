@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
+from indexer.config import DEFAULT_SEARCH_BUDGET_MS
 from indexer.engine import (
     LRU,
     READ_FAILURES,
@@ -30,7 +32,7 @@ from indexer.engine import (
     damaged,
     posting_cache,
 )
-from indexer.errors import QueryError
+from indexer.errors import QueryError, SearchTooSlow
 from indexer.readers.dates import TOKYO, parse_date
 from indexer.search.facets import FACET_LIMIT, Filters, Labels, count_facets
 from indexer.search.finding import find_narrowed
@@ -53,8 +55,16 @@ from indexer.search.synonyms import load_synonyms
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+# What a search leaves out when its time budget runs out, as the page names it.
+SKIPPED_BONUS = "語の近さによる並べ替え"
+SKIPPED_MARKS = "一致した語のマーク"
+SKIPPED_SUGGESTION = "「もしかして」の候補"
 # Queries typed again (paging, the same topic) skip Sudachi: keep this many understood.
 UNDERSTOOD_QUERIES = 512
+# A snippet shows 140 characters: marking every distinct word of a pasted text
+# (382 of 1,000 kanji) read their offsets in every hit, 90 ms of a 300 ms search.
+# The hits mark the first this many, as typed (their readings and synonyms after).
+MARKED_UNITS = 48
 
 
 def parse_day(text: str | None) -> date | None:
@@ -76,8 +86,12 @@ class SearchService:
     segment does not make the next search read everything again.
     """
 
-    def __init__(self, index_store: IndexStore) -> None:
+    def __init__(
+        self, index_store: IndexStore, budget_ms: float = DEFAULT_SEARCH_BUDGET_MS
+    ) -> None:
         self.index_store = index_store
+        # How long one search may take (0: no limit); see search().
+        self.budget_ms = budget_ms
         self._planner: QueryPlanner | None = None
         self._postings = posting_cache()
         self._lock = threading.Lock()
@@ -172,8 +186,17 @@ class SearchService:
         An empty ``text`` lists the articles within ``filters`` when there are
         any (or every article, with ``listing``).  With ``group``, near-identical
         articles (one story) are one result: the best-placed shown, the others listed.
+
+        A search has ``budget_ms``: past it, the matching keeps the words it
+        has looked up (a long pasted text is searched by its first part), and
+        the ranking by nearness, the marks and the suggestion are left out; the
+        page says what was (``incomplete``).  A search that found nothing
+        within its budget is a :class:`~indexer.errors.SearchTooSlow`.
         """
+        # The synonym map is built once a process (seconds): not in any search's budget.
+        self.planner()
         started = time.perf_counter()
+        deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms > 0 else None
         _check_sort(sort)
         if page < 1:
             raise QueryError("ページは1以上です。")
@@ -186,9 +209,16 @@ class SearchService:
         else:
             plan, terms = Plan(), []  # every article, ranked by nothing
         highlighter = _highlighter(plan)
+        skipped: list[str] = []
         with self.snapshot() as snapshot:
-            evaluator = Evaluator(snapshot, WEIGHTING)
+            evaluator = Evaluator(snapshot, WEIGHTING, deadline)
             found, every, narrowed = find_narrowed(evaluator, plan, filters)
+            cut = evaluator.cut
+            if cut and not len(found.matches):
+                raise SearchTooSlow(_too_slow(self.budget_ms))
+            if found.bonus is not None and sort == "relevance" and evaluator.late():
+                found = replace(found, bonus=None)
+                skipped.append(SKIPPED_BONUS)
             facets = count_facets(
                 snapshot, self._labels, every, narrowed, filters, limit=facet_limit
             )
@@ -202,12 +232,18 @@ class SearchService:
             else:
                 order, score_of = result_order(evaluator, found, sort, first + page_size)
                 shown = order[first : first + page_size].tolist()
+            if evaluator.cut and not cut and SKIPPED_BONUS not in skipped:
+                skipped.append(SKIPPED_BONUS)  # the bonus stopped partway
             scores = score_of(np.array(shown)) if sort == "relevance" else [None] * len(shown)
-            marked = found_words(snapshot, shown, highlighter)
+            marks = _highlighter(plan, MARKED_UNITS)
+            if evaluator.late() and highlighter.units:
+                marks = Highlighter()  # each unit's offsets are a read of the index
+                skipped.append(SKIPPED_MARKS)
+            marked = found_words(snapshot, shown, marks)
             hits = tuple(
                 with_copies(
                     snapshot,
-                    hit(snapshot, docnum, score, highlighter, marked[docnum]),
+                    hit(snapshot, docnum, score, marks, marked[docnum]),
                     copies.get(docnum, []),
                 )
                 for docnum, score in zip(shown, scores, strict=True)
@@ -215,7 +251,10 @@ class SearchService:
             suggestion = None
             # A question is not mended: its words are prose, and partly matched by nature.
             if plan.words and not plan.sentence and (not len(found.matches) or found.partial):
-                suggestion = self._suggestion(evaluator, plan, filters)
+                if evaluator.late():
+                    skipped.append(SKIPPED_SUGGESTION)
+                else:
+                    suggestion = self._suggestion(evaluator, plan, filters)
         return SearchPage(
             query=text,
             total=len(found.matches),
@@ -231,6 +270,7 @@ class SearchService:
             filters=filters,
             facets=facets,
             stories=stories,
+            incomplete=_incomplete(cut, skipped, self.budget_ms),
         )
 
     def matching_ids(
@@ -284,6 +324,33 @@ class SearchService:
         return plan, terms
 
 
+def _milliseconds(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
+def _too_slow(budget_ms: float) -> str:
+    return (
+        f"検索に時間がかかりすぎたため打ち切りました（1回の検索は{_milliseconds(budget_ms)}ミリ秒まで）。"
+        "語を減らすか、長い文を短くするか、サイトや期間で絞り込んでください。"
+    )
+
+
+def _incomplete(cut: bool, skipped: list[str], budget_ms: float) -> str | None:
+    """What a search cut short by its budget says about its results; ``None`` if it was not."""
+    limit = f"（1回の検索は{_milliseconds(budget_ms)}ミリ秒まで）"
+    if cut:
+        return (
+            f"時間がかかりすぎるため、途中で打ち切った検索の結果です{limit}。"
+            "見つかっていない記事があります。語を減らすか短くすると、すべて探せます。"
+        )
+    if skipped:
+        return (
+            f"時間がかかりすぎるため、{'と'.join(skipped)}を省きました{limit}。"
+            "語を減らすか短くすると、省かずに表示できます。"
+        )
+    return None
+
+
 def _check_sort(sort: str) -> None:
     if sort not in SORTS:
         raise QueryError(f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）")
@@ -294,12 +361,13 @@ def _check_dates(date_from: date | None, date_to: date | None) -> None:
         raise QueryError("開始日が終了日より後になっています。")
 
 
-def _highlighter(plan: Plan) -> Highlighter:
+def _highlighter(plan: Plan, limit: int | None = None) -> Highlighter:
     """What the plan matches, to be marked as it matched.
 
     A word: its units, their synonyms and readings, and its characters inside
     longer words; a phrase: its units in order, nowhere else; a ``title:``
-    word: in titles only.
+    word: in titles only.  With ``limit``, the first that many units only (a
+    pasted text of hundreds of words is marked by its first ones).
     """
     units: set[str] = set()
     phrases: list[tuple[str, ...]] = []
@@ -322,6 +390,18 @@ def _highlighter(plan: Plan) -> Highlighter:
             )
         if not in_title:
             literals.append(w.word.text)
+    if limit is not None and len(units) > limit:
+        ordered = dict.fromkeys(
+            unit
+            for w in plan.words
+            for unit in (
+                *w.units,
+                *w.readings,
+                *(u for alternatives in w.synonyms for s in alternatives for u in s.units),
+            )
+            if unit in units
+        )
+        units = set(list(ordered)[:limit])
     return Highlighter(
         frozenset(units),
         tuple(dict.fromkeys(literals)),

@@ -82,5 +82,7 @@ def load_synonyms(cache_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
                 temporary.write_text(json.dumps(_loaded, ensure_ascii=False), "utf-8")
                 temporary.replace(cache)
             except OSError as exc:
+                # A full disk: built again next time, and no half-written file holds its room.
+                cache.with_suffix(".tmp").unlink(missing_ok=True)
                 log.warning("could not cache synonyms in %s: %s", cache, exc)
         return _loaded

@@ -5,7 +5,8 @@ one snapshot of the database: imports in other processes go on writing (WAL
 mode lets readers and writers pass), and the copy holds every article
 committed before it began and none of any later one.  The copy is written
 beside the target under a temporary name, checked, turned into a single file
-(no ``-wal``) and only then renamed into place.
+(no ``-wal``) and only then renamed into place; what a backup killed
+halfway leaves is removed by the next one.
 
 Restoring copies a backup into the archive's database with the same API, so
 a server reading the database meanwhile sees the old articles or the new,
@@ -25,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from indexer.errors import ArchiveError
+from indexer.space import disk_full
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,9 @@ def backup_sqlite(engine: Engine, database: Path, destination: Path) -> int:
             f"{destination} はフォルダーです。バックアップのファイル名を指定してください。"
         )
     destination.parent.mkdir(parents=True, exist_ok=True)
+    _remove_left_behind(destination)
     partial = destination.with_name(f".{destination.name}.{os.getpid()}.part")
+    journal = partial.with_name(partial.name + "-journal")
     partial.unlink(missing_ok=True)
     try:
         with contextlib.closing(sqlite3.connect(partial)) as target:
@@ -84,11 +88,33 @@ def backup_sqlite(engine: Engine, database: Path, destination: Path) -> int:
             count = _checked(target, destination)
         os.replace(partial, destination)
     except sqlite3.Error as exc:
+        if disk_full(exc):
+            raise  # the caller says how much room a backup needs
         raise ArchiveError(f"{destination} にバックアップできませんでした（{exc}）。") from None
     finally:
         partial.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
     log.info("backed up %d articles to %s", count, destination)
     return count
+
+
+def _remove_left_behind(destination: Path) -> None:
+    """Remove the partial copies of backups to ``destination`` that were killed (kill -9,
+    a power cut) before they could clean up: their process is gone."""
+    for left in destination.parent.glob(f".{destination.name}.*.part*"):
+        pid = left.name.removeprefix(f".{destination.name}.").split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            left.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 def backup_article_count(source: Path) -> int:
@@ -114,6 +140,8 @@ def restore_sqlite(source: Path, engine: Engine) -> int:
         ) as backup:
             backup.backup(target.driver_connection)
     except sqlite3.Error as exc:
+        if disk_full(exc):
+            raise  # rolled back: the caller says how much room a restore needs
         raise ArchiveError(f"{source} から戻せませんでした（{exc}）。") from None
     finally:
         target.close()
