@@ -14,7 +14,7 @@ import threading
 
 import click
 
-from archive.hosts import allowed_hosts
+from archive.hosts import allowed_hosts, is_loopback
 
 DEFAULT_THREADS = 4
 SERVERS = ("auto", "waitress", "gunicorn")
@@ -74,6 +74,23 @@ def cli() -> None:
     "localhost, 127.0.0.1 and [::1] are answered otherwise; on any other address, any "
     "name unless this is given.",
 )
+@click.option(
+    "--public",
+    is_flag=True,
+    help="On an address other than loopback: let anyone read, without logging in "
+    "(read-only; editors still log in).",
+)
+@click.option(
+    "--private",
+    is_flag=True,
+    help="On a loopback address too: nothing but the login page without logging in.",
+)
+@click.option(
+    "--https",
+    is_flag=True,
+    help="Served behind an HTTPS reverse proxy: secure cookies, and the proxy's "
+    "X-Forwarded-Proto/-For/-Host are believed.",
+)
 def serve(
     host: str,
     port: int,
@@ -84,8 +101,18 @@ def serve(
     follow: bool,
     interval: float,
     allowed: tuple[str, ...],
+    public: bool,
+    private: bool,
+    https: bool,
 ) -> None:
-    """Run the app until interrupted (Ctrl+C or SIGTERM)."""
+    """Run the app until interrupted (Ctrl+C or SIGTERM).
+
+    On a loopback address (this machine only) anyone here may read without
+    logging in; on any other address, only people with an account (made with
+    `indexer users add`), unless --public.
+    """
+    if public and private:
+        raise click.UsageError("--public と --private は一緒に使えません。")
     if server == "auto":
         server = "gunicorn" if workers > 1 else "waitress"
     if server == "waitress" and workers > 1:
@@ -97,7 +124,10 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     names = allowed_hosts(host, allowed)
-    config = {"ALLOWED_HOSTS": names}
+    access = "private" if private or not (public or is_loopback(host)) else "open"
+    if access == "private":
+        _require_accounts()
+    config = {"ALLOWED_HOSTS": names, "ACCESS": access, "HTTPS": https}
     how = (
         f"gunicorn、ワーカー {workers} 個"
         if server == "gunicorn"
@@ -106,6 +136,10 @@ def serve(
     click.echo(f"記事アーカイブを http://{host}:{port}/ で公開しています（{how}。Ctrl+C で停止）")
     if names:
         click.echo(f"応答する名前: {'、'.join(names)}（ほかは --allowed-host NAME で追加）")
+    if access == "private":
+        click.echo("ログインした人だけが使えます（アカウントは python -m indexer users add NAME）")
+    else:
+        click.echo("ログインなしで誰でも読めます（追加・編集はログインした編集者だけ）")
     if follow:
         click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
     if server == "gunicorn":
@@ -121,6 +155,24 @@ def serve(
                 follower.wait(timeout=30)
     else:
         _serve_waitress(host, port, threads, config, interval if follow else None)
+
+
+def _require_accounts() -> None:
+    """Refuse to start a private archive nobody could log in to."""
+    from indexer.archive import Archive
+    from indexer.errors import ArchiveError
+
+    try:
+        with Archive() as archive:
+            count = archive.user_count()
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not count:
+        raise click.ClickException(
+            "ログインできるアカウントがひとつもありません。先に python -m indexer users add "
+            "NAME --role admin でアカウントを作るか、誰でも読める公開にするなら --public を"
+            "付けてください。"
+        )
 
 
 def _start_follower(interval: float) -> subprocess.Popen:

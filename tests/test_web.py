@@ -315,7 +315,14 @@ LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
     ],
 )
 def test_only_the_allowed_host_names_are_answered(sample_home, allowed, host, status):
-    app = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home), "ALLOWED_HOSTS": allowed})
+    app = create_app(
+        {
+            "TESTING": True,
+            "ACCESS": "open",
+            "ARCHIVE_HOME": str(sample_home),
+            "ALLOWED_HOSTS": allowed,
+        }
+    )
     client = app.test_client()
     page = client.get("/", query_string={"q": "空港"}, base_url=f"http://{host}")
     assert page.status_code == status

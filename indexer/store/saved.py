@@ -57,6 +57,8 @@ def searches(session: Session, user_id: int) -> list[Saved]:
 
 def remove(session: Session, user_id: int, search_id: int) -> bool:
     """Delete one of this user's saved searches; whether there was one (another's is not theirs)."""
+    if not 0 < search_id < 2**63:
+        return False  # no row has such an id (and SQLite could not even look one up)
     row = session.get(SavedSearch, search_id)
     if row is None or row.user_id != user_id:
         return False
