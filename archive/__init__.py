@@ -83,6 +83,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(editing.bp)
     views.register_error_pages(app)
     limiter = auth.register(app)
-    limiter.limit(lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"])(accounts.login)
+    # Each app has its limiter (its own counts); the login view is wrapped by it.
+    app.view_functions["accounts.login"] = limiter.limit(
+        lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"]
+    )(accounts.login)
     headers.register(app)
     return app
