@@ -14,7 +14,13 @@ import threading
 
 import click
 
-from archive.hosts import allowed_hosts, default_public_url, public_host, public_url
+from archive.hosts import (
+    allowed_hosts,
+    default_public_url,
+    is_loopback,
+    public_host,
+    public_url,
+)
 from indexer.archive import search_budget
 from indexer.errors import ArchiveError
 
@@ -78,7 +84,7 @@ def cli() -> None:
 )
 @click.option(
     "--public-url",
-    "public",
+    "public_url_given",
     envvar="ARCHIVE_PUBLIC_URL",
     metavar="URL",
     help="The address readers use (https://archive.example): feeds and absolute links "
@@ -96,6 +102,23 @@ def cli() -> None:
     "Past it a search answers with what it has, marked incomplete.  "
     "Env: ARCHIVE_SEARCH_BUDGET_MS.",
 )
+@click.option(
+    "--public",
+    is_flag=True,
+    help="On an address other than loopback: let anyone read, without logging in "
+    "(read-only; editors still log in).",
+)
+@click.option(
+    "--private",
+    is_flag=True,
+    help="On a loopback address too: nothing but the login page without logging in.",
+)
+@click.option(
+    "--https",
+    is_flag=True,
+    help="Served behind an HTTPS reverse proxy: secure cookies, and the proxy's "
+    "X-Forwarded-Proto/-For/-Host are believed.",
+)
 def serve(
     host: str,
     port: int,
@@ -106,10 +129,20 @@ def serve(
     follow: bool,
     interval: float,
     allowed: tuple[str, ...],
-    public: str | None,
+    public_url_given: str | None,
     budget: float | None,
+    public: bool,
+    private: bool,
+    https: bool,
 ) -> None:
-    """Run the app until interrupted (Ctrl+C or SIGTERM)."""
+    """Run the app until interrupted (Ctrl+C or SIGTERM).
+
+    On a loopback address (this machine only) anyone here may read without
+    logging in; on any other address, only people with an account (made with
+    `indexer users add`), unless --public.
+    """
+    if public and private:
+        raise click.UsageError("--public と --private は一緒に使えません。")
     if server == "auto":
         server = "gunicorn" if workers > 1 else "waitress"
     if server == "waitress" and workers > 1:
@@ -123,7 +156,7 @@ def serve(
         names = allowed_hosts(host, allowed)
     except ValueError as exc:
         raise click.BadParameter(f"{exc}。", param_hint="--allowed-host") from None
-    given = public or default_public_url(host, port, allowed)
+    given = public_url_given or default_public_url(host, port, allowed)
     try:
         address = public_url(given)
     except ValueError as exc:
@@ -133,7 +166,10 @@ def serve(
         ) from None
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = {"ALLOWED_HOSTS": names, "PUBLIC_URL": address}
+    access = "private" if private or not (public or is_loopback(host)) else "open"
+    if access == "private":
+        _require_accounts()
+    config = {"ALLOWED_HOSTS": names, "PUBLIC_URL": address, "ACCESS": access, "HTTPS": https}
     if budget is not None:
         config["ARCHIVE_SEARCH_BUDGET_MS"] = budget
     how = (
@@ -147,6 +183,10 @@ def serve(
         named = dict.fromkeys([*names, public_host(address)])
         click.echo(f"応答する名前: {'、'.join(named)}（ほかは --allowed-host NAME で追加）")
     click.echo(f"フィードとリンクのアドレス: {address}/（変えるには --public-url URL）")
+    if access == "private":
+        click.echo("ログインした人だけが使えます（アカウントは python -m indexer users add NAME）")
+    else:
+        click.echo("ログインなしで誰でも読めます（追加・編集はログインした編集者だけ）")
     if follow:
         click.echo(f"データベースの変更を{interval:g}秒ごとに索引へ反映します")
     if server == "gunicorn":
@@ -171,6 +211,23 @@ def _budget(value: str | None) -> float | None:
         return search_budget(value)
     except ArchiveError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _require_accounts() -> None:
+    """Refuse to start a private archive nobody could log in to."""
+    from indexer.archive import Archive
+
+    try:
+        with Archive() as archive:
+            count = archive.user_count()
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not count:
+        raise click.ClickException(
+            "ログインできるアカウントがひとつもありません。先に python -m indexer users add "
+            "NAME --role admin でアカウントを作るか、誰でも読める公開にするなら --public を"
+            "付けてください。"
+        )
 
 
 def _start_follower(interval: float) -> subprocess.Popen:

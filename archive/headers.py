@@ -8,7 +8,7 @@ markup past the escaping still could not run or load anything.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,9 +32,21 @@ SECURITY_HEADERS = {
 }
 
 
+# The bookmarklet's popup, and the login page it may pass through, talk with the page
+# that opened them (postMessage): a Cross-Origin-Opener-Policy of same-origin would
+# cut that tie.  They show nothing of the archive to the opener (see archive.editing).
+OPENER_ENDPOINTS = {"editing.save_page", "editing.save", "accounts.login"}
+
+
 def add_security_headers(response: Response) -> Response:
+    if request.endpoint in OPENER_ENDPOINTS:
+        response.headers["Cross-Origin-Opener-Policy"] = "unsafe-none"
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    principal = g.get("principal")
+    if principal is not None and principal.role is not None:
+        # Someone's own view of a private archive: no proxy or shared cache keeps it.
+        response.headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 

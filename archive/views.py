@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -17,8 +18,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from archive.auth import feed_key, principal
 from archive.hosts import parse_host
 from archive.timeline import timeline
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage, month_bounds, parse_day
@@ -42,7 +45,17 @@ HTTP_MESSAGES = {
         "ページが見つかりません",
         "お探しのページは見つかりませんでした。アドレスをご確認ください。",
     ),
+    401: ("ログインが必要です", "ログインしてから使ってください。"),
+    403: ("権限がありません", "この操作をする権限がありません。"),
     405: ("この方法では使えません", "このページはその方法（HTTPメソッド）では使えません。"),
+    413: (
+        "大きすぎます",
+        "送られたデータが大きすぎます（1回に64 MB、フォームの1項目は12 MBまで）。分けて送ってください。",
+    ),
+    429: (
+        "試行が多すぎます",
+        "短い間に何度も試されました。しばらく待ってからもう一度お試しください。",
+    ),
 }
 SORT_LABELS = {"relevance": "関連度順", "newest": "新しい順", "oldest": "古い順"}
 # Where the importing machine keeps its files is no visitor's business: the article
@@ -64,6 +77,8 @@ HOME_FACETS = 30
 HOME_NEWEST = 10
 # A feed holds a query's newest results.
 FEED_ENTRIES = 20
+# The archive's times are shown in Japan's time, as its articles' are.
+TOKYO = ZoneInfo("Asia/Tokyo")
 # What XML 1.0 cannot hold at all, even escaped (control characters, lone surrogates).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -173,9 +188,18 @@ def year_url(year: str) -> str:
 
 @bp.app_template_global()
 def feed_url() -> str:
-    """The Atom feed of this request's search (newest first: no sort, page or size)."""
+    """The Atom feed of this request's search (newest first: no sort, page or size).
+
+    For someone logged in it carries their feed key, which a feed reader (no
+    session) needs to read a private archive.
+    """
     form = {k: v for k, v in search_form().items() if k not in ("sort", "limit")}
-    return url_for("archive.feed", **_filled(form))
+    return url_for("archive.feed", key=feed_key(), **_filled(form))
+
+
+@bp.app_template_global()
+def opensearch_url() -> str:
+    return url_for("archive.opensearch", key=feed_key())
 
 
 @bp.app_template_filter()
@@ -188,6 +212,12 @@ def xml_safe(text: str | None) -> str:
 def atom_time(moment: datetime) -> str:
     """An instant as Atom writes it (RFC 3339, in UTC)."""
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@bp.app_template_filter()
+def when(moment: datetime | None) -> str:
+    """An instant as the pages show times: Tokyo time, to the minute."""
+    return moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @bp.app_template_filter()
@@ -328,6 +358,8 @@ def article_page(article_id: int):
     # A copy of the same story is listed as such, not as a related article.
     same = {c.id for c in copies}
     related = [r for r in related if r.id not in same]
+    # Who added and changed it is the team's business, not an anonymous reader's.
+    history = archive().history(article_id) if principal().role else []
     return render_template(
         "article.html",
         article=article,
@@ -335,6 +367,7 @@ def article_page(article_id: int):
         form=form,
         related=related,
         copies=copies,
+        history=history,
     )
 
 
@@ -380,7 +413,7 @@ def feed():
 @bp.get("/opensearch.xml")
 def opensearch():
     """How a browser adds the archive as a search engine (OpenSearch 1.1)."""
-    xml = render_template("opensearch.xml")
+    xml = render_template("opensearch.xml", key=feed_key())
     return Response(xml, mimetype="application/opensearchdescription+xml")
 
 
@@ -400,6 +433,18 @@ def _error(status: int, title: str, message: str):
     if _wants_json():
         return jsonify({"error": message}), status
     return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _csrf_reason(exc: CSRFError) -> str:
+    reasons = {
+        "The CSRF token is missing.": "確認用のトークンがありません",
+        "The CSRF session token is missing.": "セッションが切れています",
+        "The CSRF token is invalid.": "確認用のトークンが正しくありません",
+        "The CSRF token has expired.": "確認用のトークンの期限が切れています",
+        "The referrer header is missing.": "Referer がありません",
+        "The referrer does not match the host.": "別のサイトから送られています",
+    }
+    return reasons.get(exc.description, "確認用のトークンが正しくありません")
 
 
 def register_error_pages(app: Flask) -> None:
@@ -424,6 +469,15 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(SearchTooSlow)
     def search_too_slow(exc: SearchTooSlow):
         return _error(503, "検索を打ち切りました", str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return _error(
+            400,
+            "フォームを確かめられません",
+            "このフォームはこのサイトのページから送られたものと確かめられませんでした"
+            f"（{_csrf_reason(exc)}）。ページを読み込み直してから、もう一度送ってください。",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -9,6 +9,8 @@ index generations or Whoosh.  The errors it raises are in ``indexer.errors``.
 from __future__ import annotations
 
 import contextlib
+import getpass
+import json
 import os
 import shlex
 import threading
@@ -16,11 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from indexer import accounts
+from indexer.accounts import ADMIN, EDITOR, READER, ROLE_NAMES, ROLES, Account, TokenInfo, at_least
 from indexer.analysis import AnalyzedToken, analyze
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings, search_budget
@@ -33,7 +37,7 @@ from indexer.errors import (
     IndexOutdated,
     QueryError,
 )
-from indexer.importing import ImportSummary, discover, import_files
+from indexer.importing import ImportSummary, StoredArticle, Upload, discover, import_files
 from indexer.indexing import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.readers import FORMATS
 from indexer.readers.drafts import content_hash
@@ -58,27 +62,48 @@ from indexer.space import (
     size_of,
     update_needs,
 )
-from indexer.store import changes
+from indexer.store import audit, changes, saved
 from indexer.store import revisions as schema
 from indexer.store.articles import (
+    EDITABLE_FIELDS,
     ArticleRecord,
     count_articles,
     delete_articles,
+    edit_article,
     get_article,
     get_articles,
     iter_articles,
     make_engine,
     summarize,
+    writer_session,
 )
+from indexer.store.audit import Event
 from indexer.store.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.store.copying import CopyResult, copy_database
 from indexer.store.exporting import write_jsonl
 from indexer.store.resemblance import DuplicatePair, near_duplicates
 from indexer.store.revisions import Revision, SchemaStatus
+from indexer.store.saved import SEARCH_PARAMS
+from indexer.store.saved import Saved as SavedSearch
 from indexer.store.stories import story_members
 
 __all__ = [
+    "ADMIN",
     "DEFAULT_PAGE_SIZE",
+    "EDITABLE_FIELDS",
+    "EDITOR",
+    "READER",
+    "ROLES",
+    "ROLE_NAMES",
+    "SEARCH_PARAMS",
+    "Account",
+    "Event",
+    "SavedSearch",
+    "StoredArticle",
+    "TokenInfo",
+    "Upload",
+    "at_least",
+    "shell_actor",
     "FORMATS",
     "MAX_PAGE_SIZE",
     "REINDEX_AFTER",
@@ -194,6 +219,7 @@ class Archive:
             self._engine = make_engine(self.settings.database_url)
         self._index = IndexStore(self.settings.index_root)
         self._search = SearchService(self._index, self.settings.search_budget_ms)
+        self._secret: str | None = None
 
     def _session(self) -> Session:
         return Session(self._engine)
@@ -369,18 +395,168 @@ class Archive:
             )
 
         with reported(operation):
-            return import_files(files, self._engine, self._index, fmt, summary, on_file)
+            return import_files(
+                files, self._engine, self._index, fmt, summary, on_file, actor=shell_actor()
+            )
 
-    def delete(self, ids: list[int]) -> list[int]:
-        """Remove these articles from the database, then from the index; the ids found."""
+    def delete(self, ids: list[int], actor: str | None = None) -> list[int]:
+        """Remove these articles from the database, then from the index; the ids found.
+
+        ``actor`` is who deletes them, for their history (the shell's user by default).
+        """
         ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
-        with self._session() as session, session.begin():
+        with writer_session(self._engine) as session, session.begin():
+            audit.acting_as(session, actor or shell_actor())
             found = delete_articles(session, ids)
         if found:
             kept = f"{len(found)}件の記事はデータベースから削除しました。"
             with reported(lambda: self._catch_up_operation("索引からの削除", kept, REPAIR)):
                 catch_up(self._engine, self._index)
         return found
+
+    def add_uploads(
+        self, uploads: Iterable[Upload], actor: str, fmt: str = "auto"
+    ) -> ImportSummary:
+        """Import files that came over the network, as ``import`` does files on disk.
+
+        The same readers, dedupe and rules for bad input; the summary lists every
+        article read (``articles``) and every file or line refused, with why.
+        """
+        summary = ImportSummary(articles=[])
+        return import_files(list(uploads), self._engine, self._index, fmt, summary, actor=actor)
+
+    def add_records(self, records: list[Any], actor: str) -> ImportSummary:
+        """Import articles given as JSON objects, each read as a line of a JSON Lines file."""
+        # ASCII escapes keep what a record holds (half a surrogate pair too) for the
+        # reader to judge, as it would in a file.
+        data = "".join(json.dumps(r, ensure_ascii=True) + "\n" for r in records)
+        return self.add_uploads([Upload("api.jsonl", data.encode("ascii"))], actor, "jsonl")
+
+    def edit(
+        self,
+        article_id: int,
+        actor: str,
+        *,
+        title: str,
+        category: str | None,
+        tags: list[str],
+        version: str | None = None,
+    ) -> tuple[ArticleRecord, tuple[str, ...]]:
+        """Change an article's title, category and tags; the article and what changed.
+
+        Logged in the change log like an import, so every node's index follows.
+        :class:`~indexer.errors.EditConflict` when the article changed since
+        ``version`` (its ``updated_at`` as the editor saw it), or went.
+        """
+        if not 0 < article_id <= MAX_ARTICLE_ID:
+            raise ArticleNotFound(f"ID {article_id} の記事はありません。")
+        with writer_session(self._engine, expire_on_commit=False) as session, session.begin():
+            audit.acting_as(session, actor)
+            article, changed = edit_article(
+                session, article_id, title=title, category=category, tags=tags, version=version
+            )
+            record = ArticleRecord.of(article)
+        if changed:
+            catch_up(self._engine, self._index)
+        return record, changed
+
+    def history(self, article_id: int) -> list[Event]:
+        """Who added, updated, edited (or deleted) this article and when, oldest first."""
+        with self._session() as session:
+            return audit.history(session, article_id)
+
+    def recent_events(self, limit: int = 50) -> list[Event]:
+        """The archive's newest additions, edits and deletions, newest first."""
+        with self._session() as session:
+            return audit.recent(session, limit)
+
+    # Who may use the archive: users, roles, API tokens, feed keys, saved searches
+
+    def add_user(self, name: str, password: str, role: str = READER) -> Account:
+        with self._session() as session, session.begin():
+            return accounts.add_user(session, name, password, role)
+
+    def users(self) -> list[Account]:
+        with self._session() as session:
+            return accounts.list_users(session)
+
+    def user_count(self) -> int:
+        with self._session() as session:
+            return accounts.user_count(session)
+
+    def remove_user(self, name: str) -> None:
+        """Remove the user and their saved searches; their sessions end at their next request."""
+        with self._session() as session, session.begin():
+            accounts.remove_user(session, name)
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password; every session signed in with the old one ends."""
+        with self._session() as session, session.begin():
+            accounts.set_password(session, name, password)
+
+    def set_role(self, name: str, role: str) -> Account:
+        with self._session() as session, session.begin():
+            return accounts.set_role(session, name, role)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The account this name and password open, or ``None``."""
+        with self._session() as session, session.begin():
+            return accounts.authenticate(session, name, password)
+
+    def account(self, user_id: int, session_key: str) -> Account | None:
+        """The account a session names, while its key is the user's (a new password ends it)."""
+        with self._session() as session:
+            return accounts.account(session, user_id, session_key)
+
+    def create_token(self, name: str, role: str) -> tuple[TokenInfo, str]:
+        """A new API token: what is kept of it, and the token (shown once, kept only hashed)."""
+        with self._session() as session, session.begin():
+            return accounts.create_token(session, name, role)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._session() as session:
+            return accounts.list_tokens(session)
+
+    def revoke_token(self, name: str) -> TokenInfo:
+        with self._session() as session, session.begin():
+            return accounts.revoke_token(session, name)
+
+    def verify_token(self, token: str) -> TokenInfo:
+        """The API token a request presents; :class:`~indexer.errors.TokenRejected` if none."""
+        with self._session() as session:
+            return accounts.verify_token(session, token)
+
+    def web_secret(self) -> str:
+        """The secret sessions are signed with: one for every worker and node of this database."""
+        if self._secret is None:
+            with self._session() as session, session.begin():
+                self._secret = accounts.shared_secret(session)
+        return self._secret
+
+    def feed_key(self, account: Account) -> str:
+        """The key that lets a feed reader fetch this user's feeds (until it is renewed)."""
+        return accounts.feed_key(self.web_secret(), account)
+
+    def feed_account(self, key: str) -> Account | None:
+        with self._session() as session:
+            return accounts.feed_account(session, self.web_secret(), key)
+
+    def renew_feed_key(self, user_id: int) -> Account:
+        """Revoke the user's feed key: every feed URL handed out with it stops working."""
+        with self._session() as session, session.begin():
+            return accounts.renew_feed_key(session, user_id)
+
+    def save_search(self, user_id: int, name: str, params: dict[str, str]) -> SavedSearch:
+        with self._session() as session, session.begin():
+            return saved.save(session, user_id, name, params)
+
+    def saved_searches(self, user_id: int) -> list[SavedSearch]:
+        with self._session() as session:
+            return saved.searches(session, user_id)
+
+    def remove_saved_search(self, user_id: int, search_id: int) -> bool:
+        with self._session() as session, session.begin():
+            return saved.remove(session, user_id, search_id)
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> IndexInfo:
         """Rebuild the whole index from the database and switch searches to it.
@@ -657,6 +833,14 @@ class Archive:
             index=info,
             index_bytes=size,
         )
+
+
+def shell_actor() -> str:
+    """Who changes the archive from the command line, for the articles' history."""
+    try:
+        return f"shell:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container, say)
+        return "shell"
 
 
 # The database's schema, apart from any one archive (an outdated one cannot be opened)

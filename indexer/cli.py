@@ -17,7 +17,10 @@ import click
 
 from indexer.archive import (
     FORMATS,
+    READER,
     REINDEX_AFTER,
+    ROLE_NAMES,
+    ROLES,
     SORTS,
     Archive,
     DiskSpace,
@@ -669,6 +672,121 @@ def history() -> None:
         mark = "*" if revision.id == found.current else " "
         title = revision.message.splitlines()[0] if revision.message else ""
         click.echo(f"{mark} {revision.id}  {title}")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts for the web app: add, list, remove, change a password or a role.
+
+    Roles: reader (search and read), editor (also add, edit and delete
+    articles), admin (also see the accounts and the history of the archive).
+    """
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("パスワード", hide_input=True, confirmation_prompt="もう一度")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default=READER, show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@reports_errors
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Add a user (the password is asked for, or read with --password-stdin)."""
+    account = open_archive().add_user(name, _password(password_stdin), role)
+    click.echo(
+        f"ユーザー「{account.name}」（{ROLE_NAMES[account.role]}: {account.role}）を追加しました"
+    )
+
+
+@users.command("list")
+@reports_errors
+def users_list() -> None:
+    """List the users and their roles."""
+    found = open_archive().users()
+    if not found:
+        click.echo("ユーザーはいません（python -m indexer users add NAME --role admin で追加）")
+    for account in found:
+        click.echo(f"{account.name}\t{account.role}\t{_when(account.created_at)}")
+
+
+@users.command("remove")
+@click.argument("name")
+@reports_errors
+def users_remove(name: str) -> None:
+    """Remove a user (their sessions, feed URLs and saved searches go with them)."""
+    open_archive().remove_user(name)
+    click.echo(f"ユーザー「{name}」を削除しました")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@reports_errors
+def users_passwd(name: str, password_stdin: bool) -> None:
+    """Set a user's password; their sessions signed in with the old one end."""
+    open_archive().set_password(name, _password(password_stdin))
+    click.echo(
+        f"ユーザー「{name}」のパスワードを変更しました（ログイン中のセッションは終了します）"
+    )
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@reports_errors
+def users_role(name: str, role: str) -> None:
+    """Change a user's role."""
+    account = open_archive().set_role(name, role)
+    click.echo(f"ユーザー「{account.name}」の役割を {account.role} にしました")
+
+
+@cli.group()
+def tokens() -> None:
+    """API tokens for scripts (sent as `Authorization: Bearer TOKEN`)."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default=READER, show_default=True)
+@reports_errors
+def tokens_create(name: str, role: str) -> None:
+    """Make a token and print it (this once: only its hash is kept)."""
+    info, token = open_archive().create_token(name, role)
+    click.echo(token)
+    click.echo(
+        f"トークン「{info.name}」（{info.role}）を作りました。表示はこの一度だけです。"
+        "Authorization: Bearer TOKEN で送ってください。",
+        err=True,
+    )
+
+
+@tokens.command("list")
+@reports_errors
+def tokens_list() -> None:
+    """List the tokens (never the tokens themselves)."""
+    found = open_archive().tokens()
+    if not found:
+        click.echo("トークンはありません（python -m indexer tokens create NAME --role editor）")
+    for info in found:
+        state = f"取り消し済み {_when(info.revoked_at)}" if info.revoked_at else "有効"
+        click.echo(f"{info.name}\t{info.role}\t{_when(info.created_at)}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@reports_errors
+def tokens_revoke(name: str) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    open_archive().revoke_token(name)
+    click.echo(f"トークン「{name}」を取り消しました")
 
 
 def main() -> None:

@@ -56,3 +56,15 @@ class WriteFailed(ArchiveError):
 
 class SchemaMismatch(ArchiveError):
     """The database's schema is not the one this program uses (too old, or too new)."""
+
+
+class AccountError(ArchiveError):
+    """A user or token that cannot be made, found or changed as asked."""
+
+
+class TokenRejected(ArchiveError):
+    """An API token that opens nothing: unknown, or revoked."""
+
+
+class EditConflict(ArchiveError):
+    """The article changed (or went) since the editor opened it: their change would undo another."""

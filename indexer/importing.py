@@ -19,7 +19,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from indexer.engine import IndexStore
 from indexer.errors import ArticleRejected, IndexDamaged, IndexMissing, IndexOutdated, ReadError
 from indexer.indexing import Tail, catch_up, rebuild_alongside
-from indexer.readers import read_file
-from indexer.readers.drafts import ArticleDraft
+from indexer.readers import read_data, read_file
+from indexer.readers.drafts import ArticleDraft, site_of
 from indexer.space import failing_disk
-from indexer.store import stories
+from indexer.store import audit, stories
 from indexer.store.articles import Outcome, Saved, is_transient, save_article, writer_session
 from indexer.store.models import Article
 
@@ -60,6 +60,38 @@ GROUP_BYTES = 1_048_576
 IMPORT_LOCK = 0x4A41_5249  # "JARI"
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file that came over the network instead of from a disk: its name and its bytes.
+
+    ``url`` is where the page was found (the bookmarklet's page): it is the
+    article's URL unless the page names a canonical one on the same site.
+    """
+
+    name: str
+    data: bytes
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# What an import reads: files on disk, or uploads.
+Source = Path | Upload
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One article an import read, and what became of it."""
+
+    source: str
+    line: int | None
+    id: int
+    title: str
+    outcome: str  # added, updated or unchanged
+    changed: tuple[str, ...] = ()
+
+
 @dataclass
 class ImportSummary:
     added: int = 0
@@ -70,6 +102,9 @@ class ImportSummary:
     files: int = 0
     # What each update changed: (article id, where it came from, changed fields).
     changes: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
+    # Every article read, when asked for (a web upload's answer); a command-line
+    # import of a whole corpus keeps only the counts.
+    articles: list[StoredArticle] | None = None
 
     @property
     def ok(self) -> bool:
@@ -151,14 +186,15 @@ def _take_import_lock(session: Session, alone: bool) -> None:
 class StoredFile:
     """What storing one file came to: the articles stored, and what failed."""
 
-    path: Path
+    path: Source
     stored: list[Saved] = field(default_factory=list)
     failed: list[ReadError] = field(default_factory=list)
+    lines: list[int | None] = field(default_factory=list)  # each stored article's line
 
 
-def file_groups(files: Iterable[Path]) -> Iterator[list[Path]]:
+def file_groups(files: Iterable[Source]) -> Iterator[list[Source]]:
     """``files`` in groups to store one transaction each: small files together, a large one alone."""
-    group: list[Path] = []
+    group: list[Source] = []
     size = 0
     for path in files:
         length = _group_bytes(path)
@@ -171,12 +207,14 @@ def file_groups(files: Iterable[Path]) -> Iterator[list[Path]]:
         yield group
 
 
-def _group_bytes(path: Path) -> int:
+def _group_bytes(path: Source) -> int:
     """What a file counts for in a group: its size; more than a group for a named pipe.
 
     A pipe may keep the reader waiting, and its group's transaction with it:
     the files before it are committed first, so they are kept meanwhile.
     """
+    if isinstance(path, Upload):
+        return len(path.data)
     try:
         found = path.stat()
     except OSError:
@@ -184,15 +222,44 @@ def _group_bytes(path: Path) -> int:
     return found.st_size if stat.S_ISREG(found.st_mode) else GROUP_BYTES + 1
 
 
-def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
+def _read(source: Source, fmt: str) -> Iterator[ArticleDraft | ReadError]:
+    if not isinstance(source, Upload):
+        yield from read_file(source, fmt)
+        return
+    for item in read_data(source.data, source.name, fmt):
+        if isinstance(item, ArticleDraft) and source.url:
+            item = _at(item, source.url)
+        yield item
+
+
+def _at(draft: ArticleDraft, url: str) -> ArticleDraft:
+    """The page found at ``url``: its canonical URL is kept only on the same site.
+
+    A page may name any URL as canonical; one on another site would make saving
+    it replace that site's article of that URL.
+    """
+    if draft.url and site_of(draft.url) == site_of(url):
+        return draft
+    return replace(draft, url=url, site=site_of(url))
+
+
+def _store_file(session: Session, path: Source, fmt: str) -> StoredFile:
     """Store the articles of one file, each in its own savepoint, in the caller's transaction."""
     result = StoredFile(path)
-    for item in read_file(path, fmt):
+    for item in _read(path, fmt):
         if isinstance(item, ReadError):
             result.failed.append(item)
             continue
         try:
-            result.stored.append(store_draft(session, item))
+            saved = store_draft(session, item)
+            result.stored.append(saved)
+            result.lines.append(item.line)
+            if saved.outcome is Outcome.ADDED:
+                audit.note(session, saved.article.id, audit.ADDED, saved.article.title)
+            elif saved.outcome is Outcome.UPDATED:
+                audit.note(
+                    session, saved.article.id, audit.UPDATED, saved.article.title, saved.changed
+                )
         except ArticleRejected as exc:
             result.failed.append(ReadError(str(path), str(exc), item.line))
         except SQLAlchemyError as exc:
@@ -203,7 +270,9 @@ def _store_file(session: Session, path: Path, fmt: str) -> StoredFile:
     return result
 
 
-def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]:
+def store_group(
+    engine: Engine, paths: list[Source], fmt: str, actor: str | None = None
+) -> list[StoredFile]:
     """Store the articles of ``paths`` in one transaction: what each file stored, and what failed.
 
     A transaction the database gave up to end a deadlock with another importer
@@ -218,6 +287,7 @@ def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]
         results: list[StoredFile] = []
         try:
             with writer_session(engine, expire_on_commit=False) as session, session.begin():
+                audit.acting_as(session, actor)
                 _take_import_lock(session, alone=attempt > 1)
                 for path in paths:
                     results.append(_store_file(session, path, fmt))
@@ -238,7 +308,7 @@ def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]
                 continue
             if len(paths) > 1 and not is_transient(exc):
                 log.info("%d files: %s; storing them one at a time", len(paths), exc)
-                return [one for path in paths for one in store_group(engine, [path], fmt)]
+                return [one for path in paths for one in store_group(engine, [path], fmt, actor)]
             reason = f"データベースのエラーで何も保存していません（{exc}）"
             read_errors = [done.failed for done in results] + [[]] * (len(paths) - len(results))
             return [
@@ -249,12 +319,13 @@ def store_group(engine: Engine, paths: list[Path], fmt: str) -> list[StoredFile]
 
 
 def import_files(
-    files: Iterable[Path],
+    files: Iterable[Source],
     engine: Engine,
     index_store: IndexStore,
     fmt: str = "auto",
     summary: ImportSummary | None = None,
-    on_file: Callable[[Path], None] | None = None,
+    on_file: Callable[[Source], None] | None = None,
+    actor: str | None = None,
 ) -> ImportSummary:
     """Import the articles in ``files`` and index what was added or changed.
 
@@ -264,6 +335,8 @@ def import_files(
     the other core, while the next group is stored.  That is about three
     times faster than indexing as the import goes, which later imports do.
     ``on_file`` is told of each file once it is done (to move a progress bar).
+    ``actor`` is who the import is by, for the articles' history (see
+    :mod:`indexer.store.audit`).
     """
     summary = summary if summary is not None else ImportSummary()
     groups = file_groups(files)
@@ -273,14 +346,14 @@ def import_files(
         def stored() -> Iterator[Article]:
             yield from tail.existing()
             for group in groups:
-                _store_and_count(engine, group, fmt, summary, on_file)
+                _store_and_count(engine, group, fmt, summary, on_file, actor)
                 yield from tail.new()
 
         rebuild_alongside(engine, index_store, tail, stored())
     else:
         unindexed = 0  # articles stored since the index last caught up
         for group in groups:
-            unindexed += _store_and_count(engine, group, fmt, summary, on_file)
+            unindexed += _store_and_count(engine, group, fmt, summary, on_file, actor)
             if unindexed >= INDEX_BATCH:
                 catch_up(engine, index_store)
                 unindexed = 0
@@ -301,13 +374,14 @@ def import_files(
 
 def _store_and_count(
     engine: Engine,
-    group: list[Path],
+    group: list[Source],
     fmt: str,
     summary: ImportSummary,
-    on_file: Callable[[Path], None] | None,
+    on_file: Callable[[Source], None] | None,
+    actor: str | None = None,
 ) -> int:
     """Store a group of files, count what happened in ``summary``; the articles added or updated."""
-    done = store_group(engine, group, fmt)
+    done = store_group(engine, group, fmt, actor)
     # Another importer may have stored copies of the same stories meanwhile.
     stories.recheck(
         engine,
@@ -322,8 +396,19 @@ def _store_and_count(
     for result in done:
         summary.files += 1
         summary.failed.extend(result.failed)
-        for saved in result.stored:
+        for saved, line in zip(result.stored, result.lines, strict=True):
             summary.count(saved.outcome)
+            if summary.articles is not None:
+                summary.articles.append(
+                    StoredArticle(
+                        str(result.path),
+                        line,
+                        saved.article.id,
+                        saved.article.title,
+                        saved.outcome.value,
+                        saved.changed,
+                    )
+                )
             if saved.outcome is Outcome.UPDATED:
                 summary.changes.append((saved.article.id, str(result.path), saved.changed))
             if saved.outcome is not Outcome.UNCHANGED:

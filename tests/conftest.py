@@ -314,13 +314,16 @@ def sample_archive(sample_home: Path, monkeypatch: pytest.MonkeyPatch) -> Archiv
 
 @pytest.fixture
 def open_client():
-    """A test client of a new app (configured like create_app's ``test_config``), closed after."""
+    """A test client of a new app (configured like create_app's ``test_config``), closed after.
+
+    Open to anyone who asks unless ``ACCESS="private"`` (as served on loopback).
+    """
     from archive import create_app
 
     apps = []
 
     def open_(**config):
-        apps.append(create_app({"TESTING": True, **config}))
+        apps.append(create_app({"TESTING": True, "ACCESS": "open", **config}))
         return apps[-1].test_client()
 
     yield open_

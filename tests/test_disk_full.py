@@ -349,6 +349,7 @@ def test_a_node_on_a_full_disk_serves_its_last_index_and_check_says_why(mount, t
     app = create_app(
         {
             "TESTING": True,
+            "ACCESS": "open",
             "ARCHIVE_HOME": str(node),
             "ARCHIVE_DATABASE_URL": f"sqlite:///{database}",
         }

@@ -91,7 +91,8 @@ def apps(sample_home):
         key = (tuple(allowed) if allowed is not None else None, tuple(sorted(config.items())))
         if key not in made:
             made[key] = create_app(
-                {"TESTING": True, "ARCHIVE_HOME": str(sample_home), "ALLOWED_HOSTS": allowed}
+                {"TESTING": True, "ACCESS": "open", "ARCHIVE_HOME": str(sample_home)}
+                | {"ALLOWED_HOSTS": allowed}
                 | config
             )
         return made[key]
@@ -159,7 +160,9 @@ def test_a_configured_public_address_is_used_and_https_sends_hsts(apps):
 )
 def test_a_public_address_that_cannot_be_one_is_refused(sample_home, url):
     with pytest.raises(ValueError):
-        create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home), "PUBLIC_URL": url})
+        create_app(
+            {"TESTING": True, "ACCESS": "open", "ARCHIVE_HOME": str(sample_home), "PUBLIC_URL": url}
+        )
     result = CliRunner().invoke(archive_cli, ["serve", "--public-url", url])
     assert result.exit_code == 2
     assert "--public-url" in result.output and "指定してください" in result.output

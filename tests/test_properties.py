@@ -91,7 +91,9 @@ def url(path: str, args: dict[str, str | bytes]) -> str:
 
 @pytest.fixture(scope="module")
 def client(sample_home):
-    client = create_app({"TESTING": True, "ARCHIVE_HOME": str(sample_home)}).test_client()
+    client = create_app(
+        {"TESTING": True, "ACCESS": "open", "ARCHIVE_HOME": str(sample_home)}
+    ).test_client()
     assert client.get("/api/search?q=空港").status_code == 200  # the synonym map is loaded
     return client
 

@@ -69,8 +69,28 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
     try:
         if fmt == "auto" and (by_suffix := detect_format(path)) in (jsonl.FORMAT, html.FORMAT):
             fmt = by_suffix
+        data = _read_bytes(path, None if fmt == jsonl.FORMAT else MAX_ARTICLE_BYTES)
+    except ReadError as exc:
+        yield exc
+        return
+    yield from read_data(data, name, fmt)
+
+
+def read_data(data: bytes, name: str, fmt: str = "auto") -> Iterator[ArticleDraft | ReadError]:
+    """Every article in the bytes of a file called ``name`` (an upload, say), as :func:`read_file`."""
+    try:
+        if fmt == "auto" and (by_suffix := detect_format(Path(name))) in (
+            jsonl.FORMAT,
+            html.FORMAT,
+        ):
+            fmt = by_suffix
         is_jsonl = fmt == jsonl.FORMAT
-        data = _read_bytes(path, None if is_jsonl else MAX_ARTICLE_BYTES)
+        if not is_jsonl and len(data) > MAX_ARTICLE_BYTES:
+            raise ReadError(
+                name,
+                f"1件の記事としては大きすぎます（{len(data) / 1_048_576:.1f} MB、"
+                f"上限は {MAX_ARTICLE_BYTES // 1_048_576} MB）",
+            )
         if fmt == html.FORMAT:
             # Decoded by the reader, which heeds the charset the page declares.
             yield html.read_bytes(data, name)
@@ -80,7 +100,7 @@ def read_file(path: Path, fmt: str = "auto") -> Iterator[ArticleDraft | ReadErro
             return
         text = decode(data, name)
         if fmt == "auto":
-            fmt = detect_format(path, text)
+            fmt = detect_format(Path(name), text)
         reader = livedoor if fmt == livedoor.FORMAT else plaintext
         yield reader.read_text(text, name)
     except ReadError as exc:

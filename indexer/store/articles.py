@@ -15,10 +15,11 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, or
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from indexer.errors import ArticleNotFound, ArticleRejected
+from indexer.errors import ArticleNotFound, ArticleRejected, EditConflict
 from indexer.readers.dates import TOKYO
 from indexer.readers.drafts import ArticleDraft
-from indexer.store import changes, stories
+from indexer.readers.drafts import content_hash as hash_of
+from indexer.store import audit, changes, stories
 from indexer.store import revisions as schema
 from indexer.store.models import Article, utcnow
 
@@ -231,6 +232,14 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
     return Saved(Outcome.UPDATED, existing, tuple(changed))
 
 
+def _instant(text: str) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return found if found.tzinfo else None
+
+
 def get_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
@@ -246,13 +255,80 @@ def get_articles(session: Session, ids: list[int]) -> list[Article]:
 
 def delete_articles(session: Session, ids: list[int]) -> list[int]:
     """Delete the articles with these ids; returns the ids that were there."""
-    found = [a.id for a in get_articles(session, ids)]
+    articles = get_articles(session, ids)
+    found = [a.id for a in articles]
     if found:
+        for article in articles:
+            audit.note(session, article.id, audit.DELETED, article.title)
         stories.leave(session, found)
         session.execute(delete(Article).where(Article.id.in_(found)))
         for article_id in found:
             changes.record(session, article_id, changes.DELETE)
     return found
+
+
+# What an editor may change on the web: how the article is found and shown, never its text.
+EDITABLE_FIELDS = ("title", "category", "tags")
+MAX_TITLE_CHARS = 500
+MAX_NAME_CHARS = 255  # a category's or a tag's (the columns' width)
+MAX_TAGS = 50
+
+
+def edit_article(
+    session: Session,
+    article_id: int,
+    *,
+    title: str,
+    category: str | None,
+    tags: list[str],
+    version: str | None = None,
+) -> tuple[Article, tuple[str, ...]]:
+    """Change an article's title, category and tags; the article and the fields that changed.
+
+    ``version`` is the ``updated_at`` the editor saw (ISO 8601): when the article
+    changed since, :class:`EditConflict` instead of undoing that change.
+    """
+    article = session.get(Article, article_id, with_for_update=True)
+    if article is None:
+        raise EditConflict(f"ID {article_id} の記事はもうありません（削除されました）。")
+    if version is not None and article.updated_at != _instant(version):
+        raise EditConflict(
+            "この記事は編集画面を開いたあとにほかの人か取り込みで変更されました。"
+            "変更を確かめてから、もう一度編集してください。"
+        )
+    title = " ".join(title.split())
+    category = " ".join((category or "").split()) or None
+    tags = list(dict.fromkeys(t for t in (" ".join(tag.split()) for tag in tags) if t))
+    if not title:
+        raise ArticleRejected("見出しを空にはできません。")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ArticleRejected(
+            f"見出しが長すぎます（{len(title)}文字、{MAX_TITLE_CHARS}文字まで）。"
+        )
+    if category and len(category) > MAX_NAME_CHARS:
+        raise ArticleRejected(f"カテゴリーが長すぎます（{MAX_NAME_CHARS}文字まで）。")
+    if len(tags) > MAX_TAGS or any(len(tag) > MAX_NAME_CHARS for tag in tags):
+        raise ArticleRejected(f"タグは{MAX_TAGS}個まで、それぞれ{MAX_NAME_CHARS}文字までです。")
+    values: dict[str, Any] = {"title": title, "category": category, "tags": tags}
+    _check_storable({"url": None, **values})
+    changed = tuple(k for k in EDITABLE_FIELDS if getattr(article, k) != values[k])
+    if not changed:
+        return article, ()
+    if "title" in changed:
+        new_hash = hash_of(title, article.body)
+        twin = session.scalar(
+            select(Article.id).where(Article.content_hash == new_hash, Article.id != article.id)
+        )
+        if twin is not None:
+            raise ArticleRejected(f"同じ見出しと本文の記事がすでにあります（ID {twin}）。")
+        article.content_hash = new_hash
+    for key in changed:
+        setattr(article, key, values[key])
+    article.updated_at = utcnow()
+    session.flush()
+    changes.record(session, article.id, changes.UPDATE)
+    audit.note(session, article.id, audit.EDITED, title, changed)
+    return article, changed
 
 
 def count_articles(session: Session) -> int:

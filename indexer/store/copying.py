@@ -12,11 +12,23 @@ from sqlalchemy.engine import make_url
 from indexer.errors import ArchiveError
 from indexer.store import revisions as schema
 from indexer.store.articles import make_engine, snapshot_session
-from indexer.store.models import Article, Change, Sketch
+from indexer.store.models import (
+    ApiToken,
+    Article,
+    ArticleEvent,
+    Change,
+    SavedSearch,
+    Secret,
+    Sketch,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
 COPY_BATCH = 1000
+# Copied beside the articles, so that the same people log in to the moved archive,
+# with the same tokens, saved searches, history and session secret.
+ACCOUNT_TABLES = (User, ApiToken, SavedSearch, ArticleEvent, Secret)
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,7 @@ def copy_database(
     on_progress: Callable[[int], None] | None = None,
     batch: int = COPY_BATCH,
 ) -> CopyResult:
-    """Copy every article and the change log into the database at ``target_url``.
+    """Copy every article, the change log and the accounts into the database at ``target_url``.
 
     The target is brought to the newest schema and must hold no articles (or
     ``force``: what it holds is replaced).  Rows keep their ids and change
@@ -53,13 +65,14 @@ def copy_database(
                     f"コピー先のデータベースは空ではありません（記事 {held}件）: {shown}。"
                     "中身を置き換えるには --force を付けてください。"
                 )
-            writing.execute(delete(Change))
-            writing.execute(delete(Sketch))
-            writing.execute(delete(Article))
+            for model in (Change, Sketch, Article, *ACCOUNT_TABLES):
+                writing.execute(delete(model))
             source_rows = reading.connection()
             articles = _copy_table(source_rows, writing, Article.__table__, batch, on_progress)
             changes = _copy_table(source_rows, writing, Change.__table__, batch, None)
             _copy_table(source_rows, writing, Sketch.__table__, batch, None)
+            for model in ACCOUNT_TABLES:
+                _copy_table(source_rows, writing, model.__table__, batch, None)
             if writing.dialect.name == "postgresql":
                 _reset_sequences(writing)
     finally:
@@ -94,7 +107,14 @@ def _copy_table(
 def _reset_sequences(connection: Connection) -> None:
     # Rows came with their ids: move the sequences past them, or the next
     # insert would be handed an id already taken.
-    for table, column in (("articles", "id"), ("changes", "seq")):
+    for table, column in (
+        ("articles", "id"),
+        ("changes", "seq"),
+        ("users", "id"),
+        ("api_tokens", "id"),
+        ("saved_searches", "id"),
+        ("article_events", "id"),
+    ):
         connection.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "

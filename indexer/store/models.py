@@ -102,3 +102,74 @@ class Change(Base):
 
     def __repr__(self) -> str:
         return f"Change(seq={self.seq!r}, {self.kind} {self.article_id!r})"
+
+
+# Accounts, tokens, saved searches and the record of who changed what: tables of
+# their own beside the articles (revision 0004), so the article rows stay as they were.
+
+
+class User(Base):
+    """A person who logs in to the web app: a name, an Argon2 password hash and a role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))  # reader, editor or admin
+    # Part of every session cookie: changed by a new password, which ends every
+    # session signed in with the old one.
+    session_key: Mapped[str] = mapped_column(String(64))
+    # Part of the user's feed key: raised to revoke the feed URLs handed out so far.
+    feed_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A named token for scripts (``Authorization: Bearer``), kept only as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A revoked token is kept, so that using it says "revoked", not "unknown".
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SavedSearch(Base):
+    """One user's saved search: a name and the search's URL parameters."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleEvent(Base):
+    """Who added, updated, edited or deleted an article, and when (kept after a delete)."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(16))  # added, updated, edited, deleted
+    # "user:NAME", "token:NAME" or "shell:NAME" (the command line, as that OS user).
+    actor: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(Text)  # the article's title at that moment
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Secret(Base):
+    """A secret the web app needs alike on every worker and node (the session key)."""
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
