@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from whoosh import query as wq
 
-from indexer.analysis import query_units
+from indexer.analysis import asks, query_units
 from indexer.errors import QueryError
 from indexer.search.ranking import FIELD_BOOSTS, WEIGHTING
 
@@ -490,3 +490,63 @@ def test_a_query_matched_only_by_fragments_says_so(unknown_archive, query, parti
     assert page.partial is partial
     assert page.to_json()["partial"] is partial
     assert not not_found & {hit.title for hit in page.hits}
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("ゾング号の乗組員は何人か", True),
+        ("文周王が即位したのはいつ？", True),
+        ("この条約を結んだ国はどこ", True),
+        ("量子コンピュータとは？", True),
+        ("新しい駅はどのように設計されたか", True),
+        ("台風が上陸したか", True),
+        ("ゾング号の乗組員を救助", False),
+        ("大手電機メーカーが半導体事業を買収か", False),
+        ("関西国際空港で新しいターミナルが開業した", False),
+    ],
+)
+def test_a_question_is_told_from_a_headline(text, asking):
+    assert asks(text) is asking
+
+
+# The same words, the same length: one article says it in its opening lines,
+# the other only after a long preamble.  Stored first, the second would win a tie.
+_PREAMBLE = "町内の公園では毎朝体操が行われており、参加者は年々増えているという。" * 8
+LEAD_ARTICLES = [
+    {
+        "title": "町の話題",
+        "body": _PREAMBLE + "市立図書館が蔵書の電子化を始めたと発表した。",
+        "url": "https://town.example/late",
+    },
+    {
+        "title": "町の話題",
+        "body": "市立図書館が蔵書の電子化を始めたと発表した。" + _PREAMBLE,
+        "url": "https://town.example/lead",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def lead_archive(tmp_path_factory):
+    home = tmp_path_factory.mktemp("lead-home")
+    archive = make_archive(home)
+    import_into(archive, write_jsonl(home / "articles.jsonl", LEAD_ARTICLES))
+    return archive
+
+
+def test_a_headline_ranks_the_article_that_opens_with_it_first(lead_archive):
+    page = lead_archive.search("市立図書館が蔵書の電子化を開始")
+    assert [hit.url for hit in page.hits] == [
+        "https://town.example/lead",
+        "https://town.example/late",
+    ]
+
+
+def test_only_a_headline_reads_the_lead(lead_archive):
+    def fields(text):
+        return {field for field, _ in plan_of(lead_archive, text).strict.all_terms()}
+
+    assert "lead" in fields("市立図書館が蔵書の電子化を開始")
+    assert "lead" not in fields("市立図書館が電子化を始めたのはいつ？")
+    assert "lead" not in fields("図書館 電子化")

@@ -248,3 +248,42 @@ def query_words(word: str) -> list[Morpheme]:
 def query_units(word: str) -> list[str]:
     """The index terms a query word is searched as (its A units, lower case)."""
     return [m.text.lower() for m in query_words(word)]
+
+
+# What asks: the question words (by Sudachi's normalized form, or as written).
+_QUESTION_WORDS = frozenset(
+    {"何", "誰", "何時", "何処", "何れ", "何方", "何故", "如何", "どんな", "幾つ", "幾ら"}
+    | {"どう", "いつ", "どこ", "どの", "どれ", "どちら", "どっち", "なぜ"}
+)
+_ASKED_ENDING = re.compile(r"(は|の|って|とは|なの)[?？]$")
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` is a question (ゾング号の乗組員は何人か) rather than a statement
+    such as a headline (ゾング号の乗組員を救助).
+
+    A question word (何, 誰, どこ, いつ …), a topic left open before the question
+    mark (…とは？), or a final か after a verb, an auxiliary or an adjective
+    (…したか; a headline's 買収か follows a noun).
+    """
+    text = text.rstrip()
+    if _ASKED_ENDING.search(text):
+        return True
+    found = [
+        m
+        for _, piece in sentence_chunks(fold_variants(text))
+        for m in sudachi_tokenizer().tokenize(piece)
+        if m.part_of_speech()[0] not in ("補助記号", "空白")
+    ]
+    for m in found:
+        surface = m.surface()
+        if m.normalized_form() in _QUESTION_WORDS or surface in _QUESTION_WORDS:
+            return True
+        if surface.startswith(("どの", "どう", "どれ", "どこ", "どちら", "どんな")):
+            return True
+        if surface.startswith("何") and m.part_of_speech()[0] in ("名詞", "代名詞"):
+            return True
+    for i in range(len(found) - 1, 0, -1):
+        if found[i].surface() == "か":
+            return found[i - 1].part_of_speech()[0] in ("動詞", "助動詞", "形容詞")
+    return False

@@ -18,6 +18,7 @@ from functools import lru_cache
 from whoosh import query as wq
 
 from indexer.analysis import (
+    asks,
     dictionary_readings,
     gram_runs,
     query_tokens,
@@ -28,6 +29,7 @@ from indexer.search.query import Clause, Filter, ParsedQuery, Word
 from indexer.search.ranking import (
     FIELD_BOOSTS,
     GRAMS_BOOST,
+    HEADLINE_FIELD_BOOSTS,
     NEAR_FIELDS,
     NEAR_WORDS,
     ORDER_BONUS,
@@ -320,7 +322,15 @@ class QueryPlanner:
         ]
         plan.words = [item for _, items in analyzed for item in items]
         plan.sentence = is_sentence(plan.words)
-        boosts = SENTENCE_FIELD_BOOSTS if plan.sentence else FIELD_BOOSTS
+        # A sentence that does not ask is a headline (pasted, or typed as one).
+        headline = plan.sentence and not asks(" ".join(w.word.text for w in plan.words))
+        boosts = (
+            HEADLINE_FIELD_BOOSTS
+            if headline
+            else SENTENCE_FIELD_BOOSTS
+            if plan.sentence
+            else FIELD_BOOSTS
+        )
         required: list[wq.Query] = []
         constraints: list[wq.Query] = []
         exclusions: list[wq.Query] = []
@@ -342,9 +352,11 @@ class QueryPlanner:
                 any_parts.extend(reading_queries(item, boosts))
                 if item.units and (grams := grams_query(item.word.text)) is not None:
                     any_parts.append(grams)
-                elif plan.sentence:
+                elif plan.sentence and not headline:
                     # The names in a question (ゾング号, 文周王) are often unknown to
                     # the dictionary and cut into single characters: find them whole.
+                    # (A headline's runs are its compounds, found as words: their
+                    # bigrams cost 0.013 nDCG@10 on Wikinews headlines.)
                     any_parts.extend(
                         q
                         for run in gram_runs(item.word.text)
