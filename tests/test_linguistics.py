@@ -42,6 +42,8 @@ DOCUMENTS = {
     "typhoon_body": ("週末の天気", "週末は晴れるが、来週は台風の影響が出るおそれがある。"),
     "name_whole": ("新会社", "梁文鋒氏が新しい会社を設立した。"),
     "name_scattered": ("梁と文と鋒", "文鋒の鋭い梁氏の随筆と、会社を設立した話。"),
+    "bear": ("山道に出没", "山道でクマの目撃が相次いでいる。"),
+    "bookmark": ("ブラウザの整理術", "ブラウザのブックマークを整理した。"),
 }
 
 CASES = [
@@ -56,6 +58,8 @@ CASES = [
     ("京都", {"kyoto"}, {"tocho"}, "kyoto"),
     ("人参", {"carrot"}, {"suffrage"}, "carrot"),
     ("参政権", {"suffrage"}, {"carrot"}, "suffrage"),
+    # クマ, which Sudachi reads as a given name, not inside ブック|マーク
+    ("クマ", {"bear"}, {"bookmark"}, "bear"),
     # Width and case
     ("AI", {"ai_wide"}, set(), "ai_wide"),
     ("ai", {"ai_wide"}, set(), "ai_wide"),

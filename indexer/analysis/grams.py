@@ -127,8 +127,12 @@ def query_tokens(word: str) -> tuple[frozenset[str], ...] | None:
     for p in range(len(run) - 1):
         a, b = run[p], run[p + 1]
         if s.in_name[p + 1]:
-            # A name typed alone: found as a name, or where the text does not call it one.
-            allowed = {a + b + IN_NAME, a + b, a + b + KATAKANA_INSIDE}
+            # A name typed alone: found as a name, or where the text does not call
+            # it one; a short one (クマ, read as a given name) not inside a longer
+            # katakana word (ブックマーク, ウォークマン), as any short katakana word.
+            allowed = {a + b + IN_NAME, a + b}
+            if len(run) > SHORT_WORD:
+                allowed.add(a + b + KATAKANA_INSIDE)
         elif len(run) <= SHORT_WORD:
             allowed = {a + b, a + CUT_FINER + b}
             if s.a[p + 1]:
