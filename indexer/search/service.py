@@ -34,6 +34,13 @@ from indexer.engine import (
 )
 from indexer.errors import QueryError, SearchTooSlow
 from indexer.readers.dates import TOKYO, parse_date
+from indexer.search.desk import (
+    MAX_CONCORDANCE_ARTICLES,
+    Concordance,
+    DayCounts,
+    concordance_lines,
+    count_days,
+)
 from indexer.search.facets import FACET_LIMIT, Filters, Labels, count_facets
 from indexer.search.finding import find_narrowed
 from indexer.search.highlight import Highlighter
@@ -290,6 +297,45 @@ class SearchService:
             found, _, _ = find_narrowed(evaluator, plan, filters)
             order, _ = result_order(evaluator, found, sort, len(found.matches))
             return snapshot.column("article")[order].tolist()
+
+    def day_counts(self, text: str, filters: Filters | None = None) -> DayCounts:
+        """How many articles the search for ``text`` finds on each day, within ``filters``.
+
+        The same match set as the search's total (partial matches when no
+        article holds every word); an empty ``text`` counts every article
+        the filters keep (all of them without filters).
+        """
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        plan = self._prepare(text)[0] if text.strip() else Plan()
+        with self.snapshot() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found, _, _ = find_narrowed(evaluator, plan, filters)
+            return count_days(snapshot, found.matches.ids, text, found.partial)
+
+    def concordance(
+        self,
+        text: str,
+        filters: Filters | None = None,
+        max_articles: int = MAX_CONCORDANCE_ARTICLES,
+    ) -> Concordance:
+        """Every word the search for ``text`` marks in its matches' bodies, in context.
+
+        Articles newest first (the first ``max_articles`` of them), each word
+        where the results page marks it.
+        """
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        plan = self._prepare(text)[0]
+        marks = _highlighter(plan)
+        with self.snapshot() as snapshot:
+            evaluator = Evaluator(snapshot, WEIGHTING)
+            found, _, _ = find_narrowed(evaluator, plan, filters)
+            total = len(found.matches)
+            order, _ = result_order(evaluator, found, "newest", total)
+            docnums = order[:max_articles].tolist()
+            lines, read = concordance_lines(snapshot, docnums, marks)
+        return Concordance(text, tuple(lines), total, read, read == total, found.partial)
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
