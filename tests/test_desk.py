@@ -315,3 +315,13 @@ def test_the_search_page_links_to_the_desk_with_its_query_and_filters(client):
     for link in links:
         assert "from=2025-03-01" in link and "sort=" not in link
         assert client.get(link).status_code == 200
+
+
+def test_a_concordance_kept_for_its_pages_is_read_again_once_articles_are_added(archive, tmp_path):
+    first = {"title": "空港", "body": "空港が開いた。", "url": "https://k.example/1"}
+    import_into(archive, write_jsonl(tmp_path / "one.jsonl", [first]))
+    assert [line.keyword for line in archive.concordance("空港").lines] == ["空港"]
+    assert archive.concordance("空港") is archive.concordance("空港")  # kept
+    second = {"title": "新空港", "body": "新しい空港へ。", "url": "https://k.example/2"}
+    import_into(archive, write_jsonl(tmp_path / "two.jsonl", [second]))
+    assert len(archive.concordance("空港").lines) == 2

@@ -72,6 +72,8 @@ UNDERSTOOD_QUERIES = 512
 # (382 of 1,000 kanji) read their offsets in every hit, 90 ms of a 300 ms search.
 # The hits mark the first this many, as typed (their readings and synonyms after).
 MARKED_UNITS = 48
+# Concordances kept for their next page or sort (each up to MAX_CONCORDANCE_LINES lines).
+CONCORDANCES_KEPT = 8
 
 
 def parse_day(text: str | None) -> date | None:
@@ -107,6 +109,11 @@ class SearchService:
         self._users: dict[int, int] = {}
         self._understood: LRU[str, tuple[Plan, list[QueryTerm]]] = LRU(UNDERSTOOD_QUERIES)
         self._labels = Labels()
+        # Which snapshot is current, as a number: what was read from an older one is stale.
+        self._opened = 0
+        # A concordance is read from every matching body (~1 s for 700 articles);
+        # its pages and sorts reuse it while the index is the same.
+        self._concordances: LRU[tuple[int, str, Filters, int], Concordance] = LRU(CONCORDANCES_KEPT)
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -127,6 +134,7 @@ class SearchService:
                 if snapshot is not None and not self._users.get(id(snapshot)):
                     snapshot.close()
                 self._snapshot, self._snapshot_path = fresh, path
+                self._opened += 1
                 snapshot = fresh
             self._users[id(snapshot)] = self._users.get(id(snapshot), 0) + 1
         try:
@@ -329,13 +337,20 @@ class SearchService:
         plan = self._prepare(text)[0]
         marks = _highlighter(plan)
         with self.snapshot() as snapshot:
+            with self._lock:  # the number of this snapshot, if it is still the current one
+                opened = self._opened if snapshot is self._snapshot else None
+            key = (opened or 0, text, filters, max_articles)
+            kept = self._concordances.get(key) if opened else None
+            if kept is not None:
+                return kept
             evaluator = Evaluator(snapshot, WEIGHTING)
             found, _, _ = find_narrowed(evaluator, plan, filters)
             total = len(found.matches)
             order, _ = result_order(evaluator, found, "newest", total)
             docnums = order[:max_articles].tolist()
             lines, read = concordance_lines(snapshot, docnums, marks)
-        return Concordance(text, tuple(lines), total, read, read == total, found.partial)
+        made = Concordance(text, tuple(lines), total, read, read == total, found.partial)
+        return self._concordances.put(key, made) if opened else made
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
