@@ -17,7 +17,7 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from indexer.archive import DayCounts
@@ -33,6 +33,8 @@ WEEKS_UP_TO = 731
 COLOURS = ("#0b57d0", "#b3261e", "#188038", "#e37400", "#7b1fa2")
 DASHES = ("", "6 3", "2 3", "9 3 2 3", "1 5")
 MARKERS = ("circle", "square", "diamond", "triangle", "cross")
+# This many periods in a row without a match (or more) are one break in the chart's axis.
+QUIET_PERIODS = {"day": 14, "week": 8, "month": 12}
 
 
 def period_start(day: date, unit: str) -> date:
@@ -184,6 +186,22 @@ def attention(
     return Attention(chosen, asked, tuple(starts), series, articles, normalised)
 
 
+def quiet_runs(chart: Attention) -> list[tuple[int, int]]:
+    """The runs ``[i, j)`` of ``QUIET_PERIODS[unit]`` periods or more where no query matched."""
+    run = QUIET_PERIODS[chart.unit]
+    quiet = [not any(s.counts[i] for s in chart.series) for i in range(len(chart.starts))]
+    runs = []
+    i = 0
+    while i < len(quiet):
+        j = i
+        while j < len(quiet) and quiet[j]:
+            j += 1
+        if j - i >= run:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    return runs
+
+
 def csv_text(chart: Attention, delimiter: str = ",") -> str:
     """The series as a table: a row a period, a column a query (and its rate per 1,000)."""
     out = io.StringIO()
@@ -222,7 +240,8 @@ class Line:
     series: Series
     path: str  # the SVG path (gaps where a rate has no articles)
     points: tuple[Point, ...]
-    peak: Point | None  # the highest point, its value written beside it
+    peak: Point | None  # the highest point, its value written above it
+    label_y: float = 0.0  # where the peak's value is written (clear of the others')
 
 
 @dataclass(frozen=True)
@@ -238,6 +257,8 @@ class Chart:
     lines: tuple[Line, ...]
     font: int
     point_radius: float
+    breaks: tuple[float, ...] = ()  # x of each break in the axis (a quiet run)
+    quiet: tuple[str, ...] = ()  # the periods each break stands for
 
 
 def nice_step(most: float, ticks: int = 4) -> float:
@@ -279,26 +300,49 @@ def draw(chart: Attention, width: int, height: int, font: int, max_x_labels: int
         y_ticks.append(Tick(round(y, 2), number(round(value, 6))))
         value += step
 
-    def x_of(i: int) -> float:
-        return left + (inner_w * (i + 0.5) / n if n else 0)
+    # A long run of periods in which no query has a match is one narrow slot
+    # (a break in the axis), so that a stray old article leaves no empty years.
+    collapsed = quiet_runs(chart)
+    slot_of: list[float | None] = []
+    slot = 0.0
+    breaks: list[float] = []
+    for i in range(n):
+        run = next((r for r in collapsed if r[0] <= i < r[1]), None)
+        if run is None:
+            slot_of.append(slot)
+            slot += 1
+        else:
+            slot_of.append(None)
+            if i == run[1] - 1:
+                breaks.append(slot)
+                slot += 1
+    slots = slot or 1
 
-    x_step = max(1, math.ceil(n / max_x_labels)) if n else 1
+    def x_at(place: float) -> float:
+        return round(left + inner_w * (place + 0.5) / slots, 2)
+
+    shown = [i for i in range(n) if slot_of[i] is not None]
+    x_step = max(1, math.ceil(len(shown) / max_x_labels)) if shown else 1
     x_ticks = []
     shown_year = None
-    for i in range(0, n, x_step):
+    previous = None
+    for k in range(0, len(shown), x_step):
+        i = shown[k]
+        if previous is not None and any(previous < r[0] and r[1] <= i for r in collapsed):
+            shown_year = None  # past a break the year is said again
         start = chart.starts[i]
-        x_ticks.append(Tick(round(x_of(i), 2), _short_label(start, chart.unit, shown_year)))
-        shown_year = start.year
+        x_ticks.append(Tick(x_at(slot_of[i]), _short_label(start, chart.unit, shown_year)))
+        shown_year, previous = start.year, i
     lines = []
     for series in chart.series:
         points = []
         path = []
         pen_down = False
         for i, v in enumerate(chart.values(series)):
-            if v is None:
+            if v is None or slot_of[i] is None:
                 pen_down = False
                 continue
-            x, y = round(x_of(i), 2), round(top + inner_h * (1 - v / top_value), 2)
+            x, y = x_at(slot_of[i]), round(top + inner_h * (1 - v / top_value), 2)
             path.append(f"{'L' if pen_down else 'M'}{x} {y}")
             pen_down = True
             count = series.counts[i]
@@ -310,6 +354,19 @@ def draw(chart: Attention, width: int, height: int, font: int, max_x_labels: int
         if peak is not None and not peak.value:
             peak = None
         lines.append(Line(series, " ".join(path), tuple(points), peak))
+    # Peaks written where another's is already: moved up a line.
+    placed: list[tuple[float, float]] = []
+    for line in lines:
+        if line.peak is None:
+            continue
+        x, y = line.peak.x, line.peak.y - font * 0.7
+        while any(abs(x - px) < font * 2.5 and abs(y - py) < font * 1.1 for px, py in placed):
+            y -= font * 1.1
+        placed.append((x, y))
+    label_at = iter(placed)
+    lines = [
+        replace(line, label_y=round(next(label_at)[1], 2)) if line.peak else line for line in lines
+    ]
     return Chart(
         width=width,
         height=height,
@@ -321,7 +378,9 @@ def draw(chart: Attention, width: int, height: int, font: int, max_x_labels: int
         y_ticks=tuple(y_ticks),
         lines=tuple(lines),
         font=font,
-        point_radius=3.5 if n <= 60 else 2.0,
+        point_radius=3.5 if len(shown) <= 60 else 2.0,
+        breaks=tuple(x_at(b) for b in breaks),
+        quiet=tuple(f"{chart.labels[i]}〜{chart.labels[j - 1]}" for i, j in collapsed),
     )
 
 

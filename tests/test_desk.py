@@ -325,3 +325,18 @@ def test_a_concordance_kept_for_its_pages_is_read_again_once_articles_are_added(
     second = {"title": "新空港", "body": "新しい空港へ。", "url": "https://k.example/2"}
     import_into(archive, write_jsonl(tmp_path / "two.jsonl", [second]))
     assert len(archive.concordance("空港").lines) == 2
+
+
+def test_a_long_run_without_matches_is_one_break_in_the_axis_but_stays_in_the_csv():
+    a = counts("a", [(date(2000, 3, 1), 1), (date(2009, 1, 5), 4), (date(2009, 3, 5), 2)])
+    b = counts("b", [(date(2009, 2, 1), 3)])
+    chart = charts.attention([a, b], counts("", []), "month")
+    assert len(chart.starts) == 109 and charts.quiet_runs(chart) == [(1, 106)]
+    drawn = charts.draw(chart, 720, 320, 13, 8)
+    assert drawn.quiet == ("2000年4月〜2008年12月",) and len(drawn.breaks) == 1
+    xs = [p.x for p in drawn.lines[0].points]
+    assert len(xs) == 4  # 2000-03, then 2009-01 to 2009-03: the quiet months are not drawn
+    assert xs[1] - xs[0] == pytest.approx(2 * (xs[2] - xs[1]))  # one slot for the break
+    assert drawn.lines[0].path.count("M") == 2  # the line is lifted across the break
+    assert [t.label for t in drawn.x_ticks][:2] == ["2000年3月", "2009年1月"]
+    assert len(charts.csv_text(chart).strip().split("\r\n")) == 1 + 109
