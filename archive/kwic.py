@@ -4,13 +4,14 @@ The lines are :meth:`~indexer.archive.Archive.concordance`'s (the words the
 results page marks, where it marks them).  Like a concordancer, the page sorts
 them by what stands right of the word, or by what stands left of it read
 backwards from the word (so 国際空港 and 新空港 part at the character next to
-空港), and shows a page of them at a time; the export has every line.
+空港; spaces skipped, width and case folded), and shows a page of them at a time; the export has every line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 
 from indexer.archive import ConcordanceLine
@@ -22,12 +23,21 @@ PAGE_SIZE = 50
 SHOWN_CHARS = 24
 
 
+def sort_key(text: str) -> str:
+    """What a context is sorted by: width and case folded, spaces and tabs left out."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
 def sort_lines(lines: Sequence[ConcordanceLine], by: str) -> list[ConcordanceLine]:
     """The lines in the order ``by`` (a key of ``SORTS``) asks for; ties keep article order."""
     if by == "left":
-        return sorted(lines, key=lambda line: (line.left[::-1], line.keyword, line.right))
+        return sorted(
+            lines, key=lambda x: (sort_key(x.left)[::-1], sort_key(x.keyword), sort_key(x.right))
+        )
     if by == "right":
-        return sorted(lines, key=lambda line: (line.right, line.keyword, line.left[::-1]))
+        return sorted(
+            lines, key=lambda x: (sort_key(x.right), sort_key(x.keyword), sort_key(x.left)[::-1])
+        )
     return list(lines)
 
 

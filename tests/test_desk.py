@@ -340,3 +340,13 @@ def test_a_long_run_without_matches_is_one_break_in_the_axis_but_stays_in_the_cs
     assert drawn.lines[0].path.count("M") == 2  # the line is lifted across the break
     assert [t.label for t in drawn.x_ticks][:2] == ["2000年3月", "2009年1月"]
     assert len(charts.csv_text(chart).strip().split("\r\n")) == 1 + 109
+
+
+def test_kwic_sorting_skips_spaces_and_folds_width_and_case():
+    lines = [
+        line("所在地\t", "東京都", " 港区"),
+        line("TEL ", "東京都", "中央区"),
+        line("ｔｅｌ", "東京都", "　渋谷区"),
+    ]
+    assert [x.left for x in kwic.sort_lines(lines, "left")] == ["TEL ", "ｔｅｌ", "所在地\t"]
+    assert [x.right for x in kwic.sort_lines(lines, "right")] == ["中央区", "　渋谷区", " 港区"]
