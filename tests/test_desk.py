@@ -17,8 +17,10 @@ import pytest
 from archive import attention as charts
 from archive import kwic
 from indexer.archive import ConcordanceLine, DayCounts
+from indexer.errors import SearchTooSlow
 
 from .conftest import import_into, make_archive, write_jsonl
+from .test_search_budget import QUESTION, TINY, archive_with
 
 # (title, body, published day or None)
 ARTICLES = [
@@ -350,3 +352,20 @@ def test_kwic_sorting_skips_spaces_and_folds_width_and_case():
     ]
     assert [x.left for x in kwic.sort_lines(lines, "left")] == ["TEL ", "ｔｅｌ", "所在地\t"]
     assert [x.right for x in kwic.sort_lines(lines, "right")] == ["中央区", "　渋谷区", " 港区"]
+
+
+def test_counts_and_lines_cut_short_by_the_search_budget_are_refused_not_shown(
+    sample_home, open_client
+):
+    with archive_with(sample_home, TINY) as hurried:
+        assert hurried.search(QUESTION).incomplete  # the search shows part, and says so
+        with pytest.raises(SearchTooSlow):
+            hurried.day_counts(QUESTION)
+        with pytest.raises(SearchTooSlow):
+            hurried.concordance(QUESTION)
+        assert hurried.day_counts("").total == 24  # counting every article needs no budget
+    client = open_client(ARCHIVE_HOME=str(sample_home), ARCHIVE_SEARCH_BUDGET_MS=TINY)
+    for path in ("/attention", "/attention.csv", "/kwic", "/kwic.tsv"):
+        response = client.get(path, query_string={"q": QUESTION})
+        assert response.status_code == 503, path
+        assert "打ち切りました" in page_text(response)

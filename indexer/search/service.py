@@ -46,7 +46,7 @@ from indexer.search.finding import find_narrowed
 from indexer.search.highlight import Highlighter
 from indexer.search.planning import Plan, QueryPlanner
 from indexer.search.query import format_query, parse_query
-from indexer.search.ranking import WEIGHTING, result_order, story_page
+from indexer.search.ranking import WEIGHTING, Found, result_order, story_page
 from indexer.search.related import related
 from indexer.search.results import (
     QueryTerm,
@@ -317,9 +317,21 @@ class SearchService:
         _check_dates(filters.date_from, filters.date_to)
         plan = self._prepare(text)[0] if text.strip() else Plan()
         with self.snapshot() as snapshot:
-            evaluator = Evaluator(snapshot, WEIGHTING)
-            found, _, _ = find_narrowed(evaluator, plan, filters)
+            found = self._every_match(snapshot, plan, filters)
             return count_days(snapshot, found.matches.ids, text, found.partial)
+
+    def _every_match(self, snapshot: Snapshot, plan: Plan, filters: Filters) -> Found:
+        """All the matches, found within the search's time budget, or SearchTooSlow.
+
+        A count or a concordance of part of the matches would pass for all of
+        them, so one cut short by the budget is refused rather than shown.
+        """
+        deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms > 0 else None
+        evaluator = Evaluator(snapshot, WEIGHTING, deadline)
+        found, _, _ = find_narrowed(evaluator, plan, filters)
+        if evaluator.cut:
+            raise SearchTooSlow(_too_slow(self.budget_ms))
+        return found
 
     def concordance(
         self,
@@ -343,10 +355,9 @@ class SearchService:
             kept = self._concordances.get(key) if opened else None
             if kept is not None:
                 return kept
-            evaluator = Evaluator(snapshot, WEIGHTING)
-            found, _, _ = find_narrowed(evaluator, plan, filters)
+            found = self._every_match(snapshot, plan, filters)
             total = len(found.matches)
-            order, _ = result_order(evaluator, found, "newest", total)
+            order, _ = result_order(Evaluator(snapshot, WEIGHTING), found, "newest", total)
             docnums = order[:max_articles].tolist()
             lines, read = concordance_lines(snapshot, docnums, marks)
         made = Concordance(text, tuple(lines), total, read, read == total, found.partial)
