@@ -93,11 +93,6 @@ class Timeline:
     def unit(self) -> str:
         return "年" if self.by_year else "月"
 
-    # What the templates drew before the wide and narrow drawings.
-    @property
-    def bars(self) -> tuple[Bar, ...]:
-        return self.wide.bars
-
 
 def _number(text: str) -> int:
     year, month = int(text[:4]), int(text[5:7])
