@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from archive.auth import feed_key, principal
 from archive.hosts import parse_host
-from archive.timeline import timeline
+from archive.timeline import chosen_period, timeline
 from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage, month_bounds, parse_day
 from indexer.errors import (
     ArchiveError,
@@ -333,6 +333,7 @@ def search_page():
     context["timeline"] = timeline(
         result.facets.month, result.filters.date_from, result.filters.date_to
     )
+    context["period"] = chosen_period(result.filters.date_from, result.filters.date_to)
     return render_template("search.html", **context)
 
 

@@ -41,6 +41,7 @@ from indexer.importing import ImportSummary, StoredArticle, Upload, discover, im
 from indexer.indexing import REINDEX_AFTER, FollowResult, catch_up, follow, rebuild_index
 from indexer.readers import FORMATS
 from indexer.readers.drafts import content_hash
+from indexer.search.desk import Concordance, ConcordanceLine, DayCounts
 from indexer.search.facets import FACET_LIMIT, Facets, FacetValue, Filters, month_bounds
 from indexer.search.highlight import Highlighter, Snippet
 from indexer.search.results import QueryTerm, RelatedArticle, SearchHit, SearchPage, StoryCopy
@@ -112,7 +113,10 @@ __all__ = [
     "Archive",
     "ArchiveStats",
     "ArticleRecord",
+    "Concordance",
+    "ConcordanceLine",
     "CopyResult",
+    "DayCounts",
     "DuplicateMatch",
     "FACET_LIMIT",
     "FacetValue",
@@ -291,17 +295,12 @@ class Archive:
         with ``sort="newest"``).  With ``group``, near-identical articles (one wire
         story on several sites) are one result: pages count stories, ``total`` articles.
         """
-        for name, value in (("site", site), ("category", category), ("tag", tag)):
-            if value and len(value) > MAX_FILTER_CHARS:
-                raise QueryError(
-                    f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
-                )
         return self._search.search(
             query,
             page=page,
             page_size=page_size,
             sort=sort,
-            filters=Filters(site, category, tag, _day(date_from), _day(date_to)),
+            filters=_filters(site, category, tag, date_from, date_to),
             facet_limit=facet_limit,
             group=group,
         )
@@ -325,6 +324,40 @@ class Archive:
             listing=True,
             group=group,
         )
+
+    def day_counts(
+        self,
+        query: str,
+        *,
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        site: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+    ) -> DayCounts:
+        """How many articles the search for ``query`` finds on each day (Tokyo time).
+
+        The articles :meth:`search` counts in its ``total`` (with the same
+        filters), each once, on its day; an empty ``query`` counts every
+        article the filters keep, to compare a query's counts with.
+        """
+        filters = _filters(site, category, tag, date_from, date_to)
+        return self._search.day_counts(query, filters)
+
+    def concordance(
+        self,
+        query: str,
+        *,
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        site: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+    ) -> Concordance:
+        """Every word the search for ``query`` marks in its articles' bodies, with the text
+        on either side (keyword in context), newest articles first."""
+        filters = _filters(site, category, tag, date_from, date_to)
+        return self._search.concordance(query, filters)
 
     def story(self, article_id: int) -> list[ArticleRecord]:
         """The other articles of this one's story (near-identical copies), oldest first."""
@@ -874,6 +907,22 @@ def migration_history() -> list[Revision]:
 MAX_DATE_CHARS = 100
 # A site, category or tag is a name; a longer one matches nothing anyway.
 MAX_FILTER_CHARS = 300
+
+
+def _filters(
+    site: str | None,
+    category: str | None,
+    tag: str | None,
+    date_from: str | date | None,
+    date_to: str | date | None,
+) -> Filters:
+    """The filters of a search, or a :class:`QueryError` naming the one that cannot be."""
+    for name, value in (("site", site), ("category", category), ("tag", tag)):
+        if value and len(value) > MAX_FILTER_CHARS:
+            raise QueryError(
+                f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
+            )
+    return Filters(site, category, tag, _day(date_from), _day(date_to))
 
 
 def _day(value: str | date | None) -> date | None:

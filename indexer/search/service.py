@@ -34,12 +34,19 @@ from indexer.engine import (
 )
 from indexer.errors import QueryError, SearchTooSlow
 from indexer.readers.dates import TOKYO, parse_date
+from indexer.search.desk import (
+    MAX_CONCORDANCE_ARTICLES,
+    Concordance,
+    DayCounts,
+    concordance_lines,
+    count_days,
+)
 from indexer.search.facets import FACET_LIMIT, Filters, Labels, count_facets
 from indexer.search.finding import find_narrowed
 from indexer.search.highlight import Highlighter
 from indexer.search.planning import Plan, QueryPlanner
 from indexer.search.query import format_query, parse_query
-from indexer.search.ranking import WEIGHTING, result_order, story_page
+from indexer.search.ranking import WEIGHTING, Found, result_order, story_page
 from indexer.search.related import related
 from indexer.search.results import (
     QueryTerm,
@@ -65,6 +72,8 @@ UNDERSTOOD_QUERIES = 512
 # (382 of 1,000 kanji) read their offsets in every hit, 90 ms of a 300 ms search.
 # The hits mark the first this many, as typed (their readings and synonyms after).
 MARKED_UNITS = 48
+# Concordances kept for their next page or sort (each up to MAX_CONCORDANCE_LINES lines).
+CONCORDANCES_KEPT = 8
 
 
 def parse_day(text: str | None) -> date | None:
@@ -100,6 +109,11 @@ class SearchService:
         self._users: dict[int, int] = {}
         self._understood: LRU[str, tuple[Plan, list[QueryTerm]]] = LRU(UNDERSTOOD_QUERIES)
         self._labels = Labels()
+        # Which snapshot is current, as a number: what was read from an older one is stale.
+        self._opened = 0
+        # A concordance is read from every matching body (~1 s for 700 articles);
+        # its pages and sorts reuse it while the index is the same.
+        self._concordances: LRU[tuple[int, str, Filters, int], Concordance] = LRU(CONCORDANCES_KEPT)
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -120,6 +134,7 @@ class SearchService:
                 if snapshot is not None and not self._users.get(id(snapshot)):
                     snapshot.close()
                 self._snapshot, self._snapshot_path = fresh, path
+                self._opened += 1
                 snapshot = fresh
             self._users[id(snapshot)] = self._users.get(id(snapshot), 0) + 1
         try:
@@ -290,6 +305,63 @@ class SearchService:
             found, _, _ = find_narrowed(evaluator, plan, filters)
             order, _ = result_order(evaluator, found, sort, len(found.matches))
             return snapshot.column("article")[order].tolist()
+
+    def day_counts(self, text: str, filters: Filters | None = None) -> DayCounts:
+        """How many articles the search for ``text`` finds on each day, within ``filters``.
+
+        The same match set as the search's total (partial matches when no
+        article holds every word); an empty ``text`` counts every article
+        the filters keep (all of them without filters).
+        """
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        plan = self._prepare(text)[0] if text.strip() else Plan()
+        with self.snapshot() as snapshot:
+            found = self._every_match(snapshot, plan, filters)
+            return count_days(snapshot, found.matches.ids, text, found.partial)
+
+    def _every_match(self, snapshot: Snapshot, plan: Plan, filters: Filters) -> Found:
+        """All the matches, found within the search's time budget, or SearchTooSlow.
+
+        A count or a concordance of part of the matches would pass for all of
+        them, so one cut short by the budget is refused rather than shown.
+        """
+        deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms > 0 else None
+        evaluator = Evaluator(snapshot, WEIGHTING, deadline)
+        found, _, _ = find_narrowed(evaluator, plan, filters)
+        if evaluator.cut:
+            raise SearchTooSlow(_too_slow(self.budget_ms))
+        return found
+
+    def concordance(
+        self,
+        text: str,
+        filters: Filters | None = None,
+        max_articles: int = MAX_CONCORDANCE_ARTICLES,
+    ) -> Concordance:
+        """Every word the search for ``text`` marks in its matches' bodies, in context.
+
+        Articles newest first (the first ``max_articles`` of them), each word
+        where the results page marks it.
+        """
+        filters = filters or Filters()
+        _check_dates(filters.date_from, filters.date_to)
+        plan = self._prepare(text)[0]
+        marks = _highlighter(plan)
+        with self.snapshot() as snapshot:
+            with self._lock:  # the number of this snapshot, if it is still the current one
+                opened = self._opened if snapshot is self._snapshot else None
+            key = (opened or 0, text, filters, max_articles)
+            kept = self._concordances.get(key) if opened else None
+            if kept is not None:
+                return kept
+            found = self._every_match(snapshot, plan, filters)
+            total = len(found.matches)
+            order, _ = result_order(Evaluator(snapshot, WEIGHTING), found, "newest", total)
+            docnums = order[:max_articles].tolist()
+            lines, read = concordance_lines(snapshot, docnums, marks)
+        made = Concordance(text, tuple(lines), total, read, read == total, found.partial)
+        return self._concordances.put(key, made) if opened else made
 
     def related(self, article_id: int, limit: int = 5) -> tuple[RelatedArticle, ...]:
         """Articles like this one: its key terms, searched in the rest of the index."""
