@@ -19,6 +19,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from indexer.analysis import fold_variants, found_as_word, morphemes, query_tokens
@@ -183,8 +184,7 @@ def literal_ranges(
     folded, origin = folded_with_offsets(text)
     spans = merged(covered)
     for typed in dict.fromkeys(literals):
-        literal = fold_literal(typed)
-        allowed = query_tokens(typed)
+        literal, allowed = _literal(typed)
         if len(literal) < 2 or allowed is None:
             continue
         start = folded.find(literal)
@@ -195,6 +195,12 @@ def literal_ranges(
                 ranges.append(found)
             start = folded.find(literal, end)
     return ranges
+
+
+@lru_cache(maxsize=4096)
+def _literal(typed: str) -> tuple[str, tuple[frozenset[str], ...] | None]:
+    """A literal folded, and the bigrams it may stand on: worked out once, not per hit."""
+    return fold_literal(typed), query_tokens(typed)
 
 
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
