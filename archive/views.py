@@ -117,14 +117,17 @@ def kept_fields() -> list[tuple[str, str]]:
 
 def _is_home(form: dict[str, str]) -> bool:
     """Nothing asked for (no query, filter, order or page): the home page, which browses."""
-    return not any(form[name].strip() for name in ("q", "sort", *NARROWING)) and (
-        not request.args.get("page", "").strip()
-    )
+    return not _asks(form, ("q", "sort", *NARROWING)) and not request.args.get("page", "").strip()
 
 
 def _lists_everything(form: dict[str, str]) -> bool:
     """No query and no filter, but an order or a page: every article, as results."""
-    return not any(form[name].strip() for name in ("q", *NARROWING))
+    return not _asks(form, ("q", *NARROWING))
+
+
+def _asks(form: dict[str, str], names: tuple[str, ...]) -> bool:
+    """Whether any of these fields is filled in (a repeated one by any of its values)."""
+    return any(form[name].strip() or form_values(name) for name in names)
 
 
 def _default_sort(form: dict[str, str]) -> str:
