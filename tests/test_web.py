@@ -193,6 +193,7 @@ def test_a_page_past_the_end_says_so_and_links_to_the_last_page(client, limit):
     total, pages = map(int, re.search(r"(\d+)件（全(\d+)ページ）", html).groups())
     assert pages == (total if limit else 1) and total > 1
     assert f"最後のページ（{pages}ページ目）へ" in html
+    assert 'rel="prev"' not in html  # no 前へ to page 998, past the end too
     if pages > 1:
         link = re.search(r'<a href="([^"]+)">最後のページ', html).group(1).replace("&amp;", "&")
         assert f"page={pages}" in link
