@@ -35,6 +35,12 @@ PAGES = [
     ("results", "/?q=観光", "anyone"),
     ("results-filtered", "/?q=観光&site=kinki-times.example", "anyone"),
     ("listing", "/?sort=newest", "anyone"),
+    (
+        "two-sites-one-category-left-out",
+        "/?q=者 OR リチウム&site=news.ldnews.example&site=asahi-news.example&not_category=経済",
+        "anyone",
+    ),
+    ("undated", "/?undated=1", "anyone"),
     ("no-results", "/?q=存在しない語句ぬ", "anyone"),
     ("page-past-the-end", "/?q=観光&page=999", "anyone"),
     ("query-error", "/?q=空港&sort=random", "anyone"),
