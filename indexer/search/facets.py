@@ -185,10 +185,8 @@ def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
             continue
         if name == "tag":
             row, codes = snapshot.column_rows("tag_codes", ids)
-            mask = np.zeros(len(ids), dtype=bool)
+            mask = np.zeros(len(ids), dtype=bool) if len(chosen) else np.ones(len(ids), dtype=bool)
             mask[row[np.isin(codes, chosen)]] = True
-            if not len(chosen):
-                mask[:] = True
             mask[row[np.isin(codes, left_out)]] = False
         else:
             codes = snapshot.column(f"{name}_code")[ids]
@@ -209,6 +207,7 @@ def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
 
 
 def _codes(values: tuple[str, ...]) -> np.ndarray:
+    """The values' codes, as the columns hold them."""
     return np.array([value_code(v) for v in values], dtype=np.int64)
 
 
