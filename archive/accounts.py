@@ -77,7 +77,7 @@ def saved_page():
     searches = [
         (
             saved,
-            url_for("archive.search_page", **dict(saved.params)),
+            url_for("archive.search_page", **_grouped(saved.params)),
             absolute_url("archive.feed", key=key, **_feed_params(saved.params)),
         )
         for saved in archive().saved_searches(account.id)
@@ -85,14 +85,22 @@ def saved_page():
     return render_template("saved.html", searches=searches)
 
 
-def _feed_params(params: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {k: v for k, v in params if k not in ("sort", "limit")}
+def _grouped(params: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """URL parameters from (name, value) pairs: a name given twice is repeated."""
+    grouped: dict[str, list[str]] = {}
+    for k, v in params:
+        grouped.setdefault(k, []).append(v)
+    return grouped
+
+
+def _feed_params(params: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    return {k: v for k, v in _grouped(params).items() if k not in ("sort", "limit")}
 
 
 @bp.post("/saved")
 @requires(account=True)
 def save_search():
-    params = {name: request.form.get(name, "") for name in SEARCH_PARAMS}
+    params = {name: request.form.getlist(name) for name in SEARCH_PARAMS}
     try:
         saved = archive().save_search(principal().account.id, request.form.get("name", ""), params)
     except AccountError as exc:

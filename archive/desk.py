@@ -1,7 +1,7 @@
 """The research desk's pages: attention over time (/attention) and keyword in context (/kwic).
 
 Both take the search page's filters (``from``, ``to``, ``site``, ``category``,
-``tag``) and count what the search counts; each has its table as a download
+``tag``, each several times, ``not_…``, ``undated``) and count what the search counts; each has its table as a download
 (``/attention.csv``, ``/kwic.csv``, ``/kwic.tsv``) with the same parameters.
 """
 
@@ -13,7 +13,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from archive import attention as charts
 from archive import kwic
-from archive.views import FILTERS, archive
+from archive.views import NARROWING, archive, form_values, search_filters
 from indexer.errors import QueryError
 
 bp = Blueprint("desk", __name__)
@@ -27,24 +27,25 @@ NARROW = {"width": 360, "height": 300, "font": 13, "max_x_labels": 4}
 @bp.app_template_global()
 def desk_url(endpoint: str) -> str:
     """A desk page for this request's search: its query and filters, nothing else."""
-    names = ("q", *FILTERS, "from", "to")
-    return url_for(endpoint, **{n: request.args[n] for n in names if request.args.get(n)})
+    return url_for(endpoint, **{"q": request.args.get("q", ""), **_filter_args()})
 
 
-def _filters() -> dict[str, str | None]:
+def _filters() -> dict[str, Any]:
     """The search page's filters as the request gives them, for Archive's methods."""
-    given = {name: request.args.get(name, "").strip() or None for name in FILTERS}
-    return {
-        **given,
-        "date_from": request.args.get("from", "").strip() or None,
-        "date_to": request.args.get("to", "").strip() or None,
-    }
+    return search_filters()
 
 
-def _filter_args() -> dict[str, str]:
-    """The filters as URL parameters (empty ones left out), for links and hidden fields."""
-    names = (*FILTERS, "from", "to")
-    return {n: request.args[n].strip() for n in names if request.args.get(n, "").strip()}
+def _filter_pairs() -> list[tuple[str, str]]:
+    """The filters as URL parameters, every value of each (site=a&site=b), in order."""
+    return [(n, v.strip()) for n in NARROWING for v in form_values(n)]
+
+
+def _filter_args() -> dict[str, str | list[str]]:
+    """The filters as URL parameters for ``url_for`` (a list where one is repeated)."""
+    args: dict[str, list[str]] = {}
+    for name, value in _filter_pairs():
+        args.setdefault(name, []).append(value)
+    return {n: vs[0] if len(vs) == 1 else vs for n, vs in args.items()}
 
 
 def _queries() -> tuple[list[str], str | None]:
@@ -88,6 +89,7 @@ def attention_page():
         "unit": request.args.get("unit", "auto"),
         "per": request.args.get("per", ""),
         "filter_args": _filter_args(),
+        "filter_pairs": _filter_pairs(),
         "max_queries": charts.MAX_QUERIES,
         "chart": None,
         "error": None,
@@ -156,6 +158,7 @@ def kwic_page():
         "sorts": kwic.SORTS,
         "sort": request.args.get("sort", "article"),
         "filter_args": _filter_args(),
+        "filter_pairs": _filter_pairs(),
         "found": None,
         "error": None,
         "shown_chars": kwic.SHOWN_CHARS,

@@ -58,6 +58,9 @@ HTTP_MESSAGES = {
     ),
 }
 SORT_LABELS = {"relevance": "関連度順", "newest": "新しい順", "oldest": "古い順"}
+# The home page lists the newest articles, and its box starts a search by relevance:
+# its order says both (an empty sort is each one's default).
+HOME_SORTS = {"": "新しい順（検索すると関連度順）", **SORT_LABELS}
 # Where the importing machine keeps its files is no visitor's business: the article
 # page shows only the file's name, and the API (unlike ``show --json``) leaves it out.
 PRIVATE_FIELDS = ("source_path",)
@@ -71,7 +74,13 @@ def archive() -> Archive:
 # suggestion, facets, the way back from an article) carries all of them.
 FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag", "group")
 # The filters besides the query, as URL parameters (the date range is from/to).
+# Each may be given several times (site=a&site=b: either site), and its values
+# left out with not_site=… (a facet's 除く); undated=1 keeps the articles without a date.
 FILTERS = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}
+EXCLUSIONS = {f"not_{name}": name for name in FILTERS}
+FORM_FIELDS += (*EXCLUSIONS, "undated")
+REPEATABLE = (*FILTERS, *EXCLUSIONS)
+NARROWING = ("from", "to", *FILTERS, *EXCLUSIONS, "undated")
 # The home page lists this many of each facet (the results pages show FACET_LIMIT).
 HOME_FACETS = 30
 HOME_NEWEST = 10
@@ -84,20 +93,41 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def search_form() -> dict[str, str]:
-    """The search form as the request filled it in."""
+    """The search form as the request filled it in (a repeated field by its first value)."""
     return {name: request.args.get(name, "") for name in FORM_FIELDS}
+
+
+@bp.app_template_global()
+def form_values(name: str) -> list[str]:
+    """Every value the request gives a field (``site=a&site=b``), empty ones left out."""
+    return [v for v in request.args.getlist(name) if v.strip()]
+
+
+def _repeated() -> dict[str, list[str]]:
+    """The repeatable fields the request gives several values, with all of them."""
+    return {name: form_values(name) for name in REPEATABLE if len(form_values(name)) > 1}
+
+
+@bp.app_template_global()
+def kept_fields() -> list[tuple[str, str]]:
+    """What the search box carries besides its own fields: the filters, every value of each."""
+    kept = [(name, value) for name in REPEATABLE for value in form_values(name)]
+    return kept + [(name, search_form()[name]) for name in ("undated", "limit", "group")]
 
 
 def _is_home(form: dict[str, str]) -> bool:
     """Nothing asked for (no query, filter, order or page): the home page, which browses."""
-    return not any(form[name].strip() for name in ("q", "sort", "from", "to", *FILTERS)) and (
-        not request.args.get("page", "").strip()
-    )
+    return not _asks(form, ("q", "sort", *NARROWING)) and not request.args.get("page", "").strip()
 
 
 def _lists_everything(form: dict[str, str]) -> bool:
     """No query and no filter, but an order or a page: every article, as results."""
-    return not any(form[name].strip() for name in ("q", "from", "to", *FILTERS))
+    return not _asks(form, ("q", *NARROWING))
+
+
+def _asks(form: dict[str, str], names: tuple[str, ...]) -> bool:
+    """Whether any of these fields is filled in (a repeated one by any of its values)."""
+    return any(form[name].strip() or form_values(name) for name in names)
 
 
 def _default_sort(form: dict[str, str]) -> str:
@@ -146,7 +176,7 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def _filled(args: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in args.items() if v not in ("", None)}
+    return {k: v for k, v in args.items() if v not in ("", None, [], ())}
 
 
 @bp.app_template_filter()
@@ -158,20 +188,41 @@ def file_name(path: str | None) -> str:
 @bp.app_template_global()
 def search_url(**changes: Any) -> str:
     """The results page for this request's search, with ``changes`` (empty fields left out)."""
-    return url_for("archive.search_page", **_filled({**search_form(), **changes}))
+    return url_for("archive.search_page", **_filled({**search_form(), **_repeated(), **changes}))
 
 
 @bp.app_template_global()
 def filter_url(name: str, value: str | None) -> str:
     """The results with this filter set to ``value`` (``None`` removes it), from page 1."""
-    return search_url(**{name: value, "page": None})
+    return search_url(**{name: value, f"not_{name}": None, "page": None})
+
+
+@bp.app_template_global()
+def facet_url(name: str, value: str, how: str) -> str:
+    """The results with ``value`` of facet ``name`` chosen besides the others (``how="add"``),
+    left out (``"exclude"``), or neither any more (``"drop"``), from page 1."""
+    chosen = [v for v in form_values(name) if v != value]
+    left_out = [v for v in form_values(f"not_{name}") if v != value]
+    if how == "add":
+        chosen.append(value)
+    elif how == "exclude":
+        left_out.append(value)
+    return search_url(**{name: chosen, f"not_{name}": left_out, "page": None})
+
+
+@bp.app_template_global()
+def undated_url() -> str:
+    """The results without a date (the date range dropped), from page 1."""
+    return search_url(**{"from": None, "to": None, "undated": "1", "page": None})
 
 
 @bp.app_template_global()
 def range_url(first: date | str | None, last: date | str | None) -> str:
     """The results within these days (either end open), from page 1."""
     return search_url(
-        **{"from": str(first or "") or None, "to": str(last or "") or None}, page=None
+        **{"from": str(first or "") or None, "to": str(last or "") or None},
+        undated=None,
+        page=None,
     )
 
 
@@ -193,7 +244,7 @@ def feed_url() -> str:
     For someone logged in it carries their feed key, which a feed reader (no
     session) needs to read a private archive.
     """
-    form = {k: v for k, v in search_form().items() if k not in ("sort", "limit")}
+    form = {k: v for k, v in {**search_form(), **_repeated()}.items() if k not in ("sort", "limit")}
     return url_for("archive.feed", key=feed_key(), **_filled(form))
 
 
@@ -216,8 +267,8 @@ def atom_time(moment: datetime) -> str:
 
 @bp.app_template_filter()
 def when(moment: datetime | None) -> str:
-    """An instant as the pages show times: Tokyo time, to the minute."""
-    return moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    """An instant as every page shows one: Tokyo time, to the minute (2012年05月15日 13:55)."""
+    return moment.astimezone(TOKYO).strftime("%Y年%m月%d日 %H:%M") if moment else "-"
 
 
 @bp.app_template_filter()
@@ -241,12 +292,15 @@ def date_range_label(first: date | None, last: date | None) -> str:
 
 def active_filters(form: dict[str, str]) -> list[tuple[str, str, str]]:
     """The filters in force, as (what, value, the link that removes it)."""
-    chips = [
-        (label, form[name], filter_url(name, None))
-        for name, label in FILTERS.items()
-        if form[name].strip()
-    ]
-    if form["from"].strip() or form["to"].strip():
+    chips = []
+    for name, label in FILTERS.items():
+        chips += [(label, v, facet_url(name, v, "drop")) for v in form_values(name)]
+        chips += [
+            (f"{label}（除外）", v, facet_url(name, v, "drop")) for v in form_values(f"not_{name}")
+        ]
+    if form["undated"].strip().lower() in ("1", "true", "yes"):
+        chips.append(("期間", "日付なし", range_url(None, None)))
+    elif form["from"].strip() or form["to"].strip():
         shown = f"{form['from'][:20]}〜{form['to'][:20]}"
         try:
             if max(len(form["from"]), len(form["to"])) <= 100:
@@ -260,7 +314,8 @@ def active_filters(form: dict[str, str]) -> list[tuple[str, str, str]]:
 @bp.app_template_global()
 def article_url(article_id: int) -> str:
     """An article's page, keeping this request's search (its words are marked there)."""
-    return url_for("archive.article_page", article_id=article_id, **_filled(search_form()))
+    form = {**search_form(), **_repeated(), "page": request.args.get("page", "")}
+    return url_for("archive.article_page", article_id=article_id, **_filled(form))
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -283,20 +338,41 @@ def _group_arg() -> bool:
     raise QueryError(f"group は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。")
 
 
+def _undated() -> bool:
+    """Whether ``undated=1`` asks for the articles without a date."""
+    raw = request.args.get("undated", "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise QueryError(f"undated は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。")
+
+
+def search_filters() -> dict[str, Any]:
+    """The request's filters (from, to, site, category, tag, not_site, not_category,
+    not_tag, undated) as :meth:`Archive.search` and the desk's methods take them."""
+    form = search_form()
+    return {
+        "date_from": form["from"] or None,
+        "date_to": form["to"] or None,
+        **{name: form_values(name) or None for name in FILTERS},
+        "exclude": {f: form_values(n) for n, f in EXCLUSIONS.items() if form_values(n)},
+        "undated": _undated(),
+    }
+
+
 def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
-    """The search the request asks for (q, page, limit, sort, from, to, site, category, tag)."""
+    """The search the request asks for (q, page, limit, sort, the filters, group)."""
     form = search_form()
     options: dict[str, Any] = {
         "page": _int_arg("page", 1),
         "page_size": _int_arg("limit", default_limit),
         "sort": _default_sort(form),
-        "date_from": form["from"] or None,
-        "date_to": form["to"] or None,
-        **{name: form[name] or None for name in FILTERS},
+        **search_filters(),
         "group": _group_arg(),
     }
     if _lists_everything(form):
-        del options["date_from"], options["date_to"]
+        del options["date_from"], options["date_to"], options["exclude"], options["undated"]
         for name in FILTERS:
             del options[name]
         return archive().browse(**{**options, **fixed})
@@ -307,11 +383,10 @@ def _run_search(default_limit: int, **fixed: Any) -> SearchPage:
 def search_page():
     form = search_form()
     home = _is_home(form)
-    # The home page's box starts a search, ranked by relevance; a listing is newest first.
-    form["sort"] = "relevance" if home else _default_sort(form)
+    form["sort"] = "" if home else _default_sort(form)
     context: dict[str, Any] = {
         "form": form,
-        "sorts": SORT_LABELS,
+        "sorts": HOME_SORTS if home else SORT_LABELS,
         "result": None,
         "error": None,
         "filters": active_filters(form),
@@ -350,6 +425,11 @@ def article_page(article_id: int):
     paragraphs = [
         marker.whole(p).parts if marker else ((p, False),) for p in article.body.split("\n")
     ]
+    title = (
+        marker.whole(article.title, field="title").parts if marker else ((article.title, False),)
+    )
+    # Opened from results (a query, a filter, an order or a page): the way back to them.
+    back = None if _is_home(form) else search_url(page=request.args.get("page", "").strip() or None)
     copies = archive().story(article_id)
     try:
         related = archive().related(article_id)
@@ -364,8 +444,11 @@ def article_page(article_id: int):
     return render_template(
         "article.html",
         article=article,
+        title=title,
         paragraphs=paragraphs,
+        back=back,
         form=form,
+        sorts=SORT_LABELS,
         related=related,
         copies=copies,
         history=history,

@@ -14,7 +14,7 @@ import json
 import os
 import shlex
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -281,17 +281,21 @@ class Archive:
         sort: str = "relevance",
         date_from: str | date | None = None,
         date_to: str | date | None = None,
-        site: str | None = None,
-        category: str | None = None,
-        tag: str | None = None,
+        site: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
         facet_limit: int = FACET_LIMIT,
         group: bool = False,
+        exclude: Mapping[str, Sequence[str]] | None = None,
+        undated: bool = False,
     ) -> SearchPage:
         """One page of results, with the facets of all of them.
 
         Dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``); ``site``,
         ``category`` and ``tag`` keep the articles with exactly that value (width
-        and case aside).  An empty ``query`` lists the articles (newest first
+        and case aside), or with any of several; ``exclude`` leaves out the
+        articles with a value (``{"site": ["a.jp"]}``), ``undated`` keeps the
+        articles without a date.  An empty ``query`` lists the articles (newest first
         with ``sort="newest"``).  With ``group``, near-identical articles (one wire
         story on several sites) are one result: pages count stories, ``total`` articles.
         """
@@ -300,7 +304,7 @@ class Archive:
             page=page,
             page_size=page_size,
             sort=sort,
-            filters=_filters(site, category, tag, date_from, date_to),
+            filters=_filters(site, category, tag, date_from, date_to, exclude, undated),
             facet_limit=facet_limit,
             group=group,
         )
@@ -331,9 +335,11 @@ class Archive:
         *,
         date_from: str | date | None = None,
         date_to: str | date | None = None,
-        site: str | None = None,
-        category: str | None = None,
-        tag: str | None = None,
+        site: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        exclude: Mapping[str, Sequence[str]] | None = None,
+        undated: bool = False,
     ) -> DayCounts:
         """How many articles the search for ``query`` finds on each day (Tokyo time).
 
@@ -341,7 +347,7 @@ class Archive:
         filters), each once, on its day; an empty ``query`` counts every
         article the filters keep, to compare a query's counts with.
         """
-        filters = _filters(site, category, tag, date_from, date_to)
+        filters = _filters(site, category, tag, date_from, date_to, exclude, undated)
         return self._search.day_counts(query, filters)
 
     def concordance(
@@ -350,13 +356,15 @@ class Archive:
         *,
         date_from: str | date | None = None,
         date_to: str | date | None = None,
-        site: str | None = None,
-        category: str | None = None,
-        tag: str | None = None,
+        site: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        exclude: Mapping[str, Sequence[str]] | None = None,
+        undated: bool = False,
     ) -> Concordance:
         """Every word the search for ``query`` marks in its articles' bodies, with the text
         on either side (keyword in context), newest articles first."""
-        filters = _filters(site, category, tag, date_from, date_to)
+        filters = _filters(site, category, tag, date_from, date_to, exclude, undated)
         return self._search.concordance(query, filters)
 
     def story(self, article_id: int) -> list[ArticleRecord]:
@@ -910,19 +918,38 @@ MAX_FILTER_CHARS = 300
 
 
 def _filters(
-    site: str | None,
-    category: str | None,
-    tag: str | None,
+    site: str | Sequence[str] | None,
+    category: str | Sequence[str] | None,
+    tag: str | Sequence[str] | None,
     date_from: str | date | None,
     date_to: str | date | None,
+    exclude: Mapping[str, Sequence[str]] | None = None,
+    undated: bool = False,
 ) -> Filters:
-    """The filters of a search, or a :class:`QueryError` naming the one that cannot be."""
-    for name, value in (("site", site), ("category", category), ("tag", tag)):
+    """The filters of a search, or a :class:`QueryError` naming the one that cannot be.
+
+    ``site``, ``category`` and ``tag`` take one value or several (any of them);
+    ``exclude`` leaves out the articles with a value; ``undated`` keeps those
+    without a date.
+    """
+    chosen = {"site": site, "category": category, "tag": tag}
+    values = {n: (v,) if isinstance(v, str) else tuple(v or ()) for n, v in chosen.items()}
+    excluded = tuple((n, v) for n, vs in (exclude or {}).items() for v in vs)
+    for name in exclude or {}:
+        if name not in chosen:
+            raise QueryError(f"{name} では除外できません（site、category、tag のどれかです）。")
+    for name, value in [(n, v) for n, vs in values.items() for v in vs] + list(excluded):
         if value and len(value) > MAX_FILTER_CHARS:
             raise QueryError(
                 f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
             )
-    return Filters(site, category, tag, _day(date_from), _day(date_to))
+    return Filters(
+        *(vs[0] if len(vs) == 1 else vs or None for vs in values.values()),
+        _day(date_from),
+        _day(date_to),
+        excluded=excluded,
+        undated=undated,
+    )
 
 
 def _day(value: str | date | None) -> date | None:

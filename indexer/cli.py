@@ -129,7 +129,11 @@ def _print_summary(summary: ImportSummary) -> None:
         for article_id, path, changed in summary.changes:
             click.echo(f"  [{article_id}] {path}: {', '.join(changed)} が変わりました")
     if summary.skipped:
-        click.echo("対象外（記事のファイルではありません）:")
+        click.echo(
+            "対象外（記事のファイルではありません。README・LICENSE・CHANGES・COPYING"
+            "で始まる名前、隠しファイル、フォルダーの中の .txt .jsonl .html などでない"
+            "ファイルは読みません）:"
+        )
         for path in summary.skipped:
             click.echo(f"  {path}")
     if summary.failed:

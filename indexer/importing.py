@@ -38,9 +38,11 @@ from indexer.store.models import Article
 
 log = logging.getLogger(__name__)
 
-# Suffixes taken from a folder; a file named on the command line is always read.
+# Suffixes taken from a folder; a file named on the command line is read whatever
+# its suffix (its format is told from its content), unless its name is not an article's.
 ARTICLE_SUFFIXES = {".txt", ".text", ".jsonl", ".ndjson", ".html", ".htm"}
-# Files that sit beside articles in corpora but are not articles.
+# Files that sit beside articles in corpora but are not articles, whether found
+# in a folder or named one by one (``import corpus/*.txt`` names LICENSE.txt too).
 NOT_ARTICLES = ("readme", "license", "licence", "changes", "copying")
 INDEX_BATCH = 500
 # How often one article is looked up again after another importer stored it
@@ -114,27 +116,34 @@ class ImportSummary:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
 
-def _is_article_file(path: Path) -> bool:
+def _is_article_name(path: Path) -> bool:
+    """Not hidden, and not a README, LICENSE or the like."""
     name = path.name.lower()
-    return (
-        not name.startswith(".")
-        and path.suffix.lower() in ARTICLE_SUFFIXES
-        and not name.startswith(NOT_ARTICLES)
-    )
+    return not name.startswith(".") and not name.startswith(NOT_ARTICLES)
+
+
+def _is_article_file(path: Path) -> bool:
+    """An article file in a folder: an article's name and suffix."""
+    return _is_article_name(path) and path.suffix.lower() in ARTICLE_SUFFIXES
 
 
 def discover(paths: Iterable[Path], summary: ImportSummary) -> Iterator[Path]:
     """Every article file under ``paths``, sorted; folders are walked recursively.
 
     Symbolic links are followed, but a folder already seen (a link loop) is
-    reported and not walked again.
+    reported and not walked again.  A file named, not found in a folder, is
+    read whatever its suffix; a README, LICENSE or hidden file is skipped
+    either way.
     """
     for path in paths:
         if not path.exists():
             summary.failed.append(ReadError(str(path), "ファイルもフォルダーもありません"))
             continue
         if not path.is_dir():
-            yield path
+            if _is_article_name(path):
+                yield path
+            else:
+                summary.skipped.append(str(path))
             continue
         seen: set[tuple[int, int]] = set()
         for folder, dirs, files in os.walk(path, followlinks=True, onerror=None):

@@ -11,10 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium for the page tests, and Japanese fonts so that the
-# screenshots they save can be read; nothing is fetched when both are there.
+# Debian's Chromium for the page tests, Japanese fonts so that the
+# screenshots they save can be read, and Node's npm to install axe-core (the
+# accessibility checker the page tests inject); nothing is fetched when all are there.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" ||
   missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,6 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 bash scripts/setup.sh test
+# axe-core at the version package-lock.json pins, into node_modules (not in git).
+pinned=$(node -p "require('./package-lock.json').packages['node_modules/axe-core'].version")
+installed=$(node -p "require('./node_modules/axe-core/package.json').version" 2>/dev/null || true)
+[ "$pinned" = "$installed" ] || npm ci --no-audit --no-fund --loglevel=error
 if [ -z "${ARCHIVE_TEST_POSTGRES_URL:-}" ]; then
   if url=$(bash scripts/postgres.sh); then
     export ARCHIVE_TEST_POSTGRES_URL="$url"

@@ -12,7 +12,7 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -395,6 +395,34 @@ def test_saved_searches_are_each_users_own_with_a_feed(team):
     assert "空港の記事" not in reader.get("/saved").get_data(as_text=True)
     nothing = reader.post("/saved", data={"name": "空", "csrf_token": token}, follow_redirects=True)
     assert "検索語か絞り込みが必要です" in nothing.get_data(as_text=True)
+
+
+def test_a_saved_search_keeps_several_values_exclusions_and_undated(team):
+    reader = team.client()
+    log_in(reader, "reader")
+    args = "q=空港&site=a.example&site=b.example&not_tag=x&not_tag=y&undated=1"
+    page = reader.get(f"/?{args}").get_data(as_text=True)
+    form = page.split('class="save-search"')[1].split("</form>")[0]
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    data = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    assert data["site"] == ["a.example", "b.example"] and data["not_tag"] == ["x", "y"]
+    assert reader.post("/saved", data={**data, "name": "二つのサイト"}).status_code == 302
+    listing = reader.get("/saved").get_data(as_text=True)
+    link = re.search(r'<a href="(/\?[^"]+)">二つのサイト</a>', listing).group(1)
+    assert parse_qs(urlsplit(link.replace("&amp;", "&")).query) == {
+        "q": ["空港"],
+        "site": ["a.example", "b.example"],
+        "not_tag": ["x", "y"],
+        "undated": ["1"],
+        "sort": ["relevance"],
+    }
+    feed = re.search(r'href="(https?://[^/"]+/feed\?[^"]+)"', listing).group(1)
+    assert parse_qs(urlsplit(feed.replace("&amp;", "&")).query)["site"] == [
+        "a.example",
+        "b.example",
+    ]
 
 
 def test_the_api_adds_updates_and_refuses_with_reasons(team):

@@ -204,3 +204,15 @@ def test_console_scripts_are_installed(home, script, args, expected):
     result = subprocess.run([str(path), *args], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
+
+
+def test_naming_a_license_file_skips_it_and_says_why(home, tmp_path):
+    (tmp_path / "LICENSE.txt").write_text(
+        "http://x.example/\n2012-05-15\nCC BY-ND\n本文。\n", "utf-8"
+    )
+    result = run(
+        "import", str(tmp_path / "LICENSE.txt"), str(SAMPLE / "livedoor" / "kix-terminal.txt")
+    )
+    assert "追加 1、更新 0、変更なし 0、対象外 1、失敗 0" in result.output
+    assert "README・LICENSE・CHANGES・COPYING" in result.output
+    assert f"  {tmp_path / 'LICENSE.txt'}" in result.output

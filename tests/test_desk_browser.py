@@ -149,7 +149,9 @@ def test_a_year_bar_zooms_the_timeline_into_its_months(
     )
     # The year is chosen: no single month (bar or facet link) claims to be current.
     expect(wide.locator("figure.timeline svg.wide [aria-current]")).to_have_count(0)
-    expect(wide.locator("#facet-month ~ details a[aria-current=true]")).to_have_text(["2011年"])
+    expect(wide.locator("#facet-month ~ details a[aria-current=true]")).to_have_text(
+        ["2011年のすべて"]
+    )
     shoot(wide, screenshots, "timeline-zoomed")
 
     # A month bar of the zoomed chart narrows to that month, and it alone is current.

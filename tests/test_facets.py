@@ -64,26 +64,28 @@ def brute_force(archive, query_word, filters):
     """Results and facet counts computed from the database, article by article."""
     records = [archive.article(i) for i in range(1, 61)]
 
+    def values(name):
+        value = filters.get(name)
+        return {fold(v) for v in ([value] if isinstance(value, str) else value or [])}
+
     def passes(record, but=None):
         if query_word and query_word not in record.title + record.body:
             return False
-        checks = {
-            "site": lambda: fold(record.site) == fold(filters["site"]),
-            "category": lambda: fold(record.category) == fold(filters["category"]),
-            "tag": lambda: fold(filters["tag"]) in {fold(t) for t in record.tags},
-            "date": lambda: (
-                record.published_at is not None
-                and (filters.get("from") or date.min)
-                <= record.published_at.date()
-                <= (filters.get("to") or date.max)
-            ),
-        }
-        for name, check in checks.items():
-            key = name if name != "date" else ("from" if "from" in filters else "to")
-            if name == but or key not in filters:
-                continue
-            if not check():
+        for name in ("site", "category", "tag"):
+            own = {fold(t) for t in record.tags} if name == "tag" else {fold(getattr(record, name))}
+            chosen, left_out = values(name), values(f"not_{name}")
+            if name != but and ((chosen and not own & chosen) or own & left_out):
                 return False
+        if but != "date":
+            if filters.get("undated") and record.published_at is not None:
+                return False
+            if "from" in filters or "to" in filters:
+                if record.published_at is None or not (
+                    (filters.get("from") or date.min)
+                    <= record.published_at.date()
+                    <= (filters.get("to") or date.max)
+                ):
+                    return False
         return True
 
     results = {r.id for r in records if passes(r)}
@@ -101,6 +103,8 @@ def brute_force(archive, query_word, filters):
             if passes(r, "date") and r.published_at
         ),
     }
+    # Counted like the months, without the date filter: what 日付なし would find.
+    counts["undated"] = sum(1 for r in records if passes(r, "date") and r.published_at is None)
     return results, counts
 
 
@@ -119,6 +123,19 @@ FILTER_CASES = [
     ("灯台", {"tag": "Tag, with comma"}),
     ("", {"from": date(2025, 2, 1), "to": date(2025, 2, 28)}),
     ("灯台", {"site": "どこにもないサイト"}),
+    # Several values of one facet: any of them.
+    ("", {"site": ["minato-times.example", "setouchi.example"]}),
+    ("灯台", {"tag": ["AI", "鉄道"], "category": "経済"}),
+    ("", {"category": ["経済", "科学"], "from": date(2024, 6, 1)}),
+    # Values left out (a facet's 除く), alone and beside chosen ones.
+    ("", {"not_site": ["minato-times.example"]}),
+    ("港湾", {"site": ["hokkai-daily.example", "setouchi.example"], "not_tag": ["選挙"]}),
+    ("", {"not_category": ["経済", "社会"], "not_tag": ["ＡＩ"]}),
+    ("灯台", {"tag": "鉄道", "not_tag": ["台風"]}),
+    # The articles without a date (and none when a range is asked for too).
+    ("", {"undated": True}),
+    ("灯台", {"undated": True, "site": "setouchi.example"}),
+    ("", {"undated": True, "from": date(2024, 1, 1)}),
 ]
 
 
@@ -134,6 +151,10 @@ def test_facet_counts_match_counting_by_hand(facet_archive, word, filters):
         tag=filters.get("tag"),
         date_from=filters.get("from"),
         date_to=filters.get("to"),
+        exclude={
+            n: filters[f"not_{n}"] for n in ("site", "category", "tag") if f"not_{n}" in filters
+        },
+        undated=filters.get("undated", False),
         facet_limit=100,
     )
     assert {hit.id for hit in page.hits} == expected_ids
@@ -141,6 +162,13 @@ def test_facet_counts_match_counting_by_hand(facet_archive, word, filters):
     for name in ("site", "category", "tag", "month"):
         found = {fold(v.value): v.count for v in getattr(page.facets, name)}
         assert found == dict(expected_counts[name]), name
+    for name in ("site", "category", "tag"):
+        chosen = {fold(v) for v in page.filters.chosen(name)}
+        left_out = {fold(v) for v in filters.get(f"not_{name}", [])}
+        shown = getattr(page.facets, name)
+        assert {fold(v.value) for v in shown if v.active} == chosen & set(expected_counts[name])
+        assert {fold(v.value) for v in shown if v.excluded} == left_out & set(expected_counts[name])
+    assert page.facets.undated == expected_counts["undated"]
 
 
 def test_the_top_values_come_first_and_the_chosen_one_always_shows(facet_archive):

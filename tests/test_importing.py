@@ -14,11 +14,13 @@ from indexer.store.models import Article
 
 from .conftest import (
     FIXTURES,
+    LIVEDOOR,
     SAMPLE,
     SAMPLE_ARTICLES,
     database,
     import_into,
     index_store,
+    needs_livedoor,
     session_of,
     write_jsonl,
 )
@@ -115,6 +117,39 @@ def test_one_broken_file_never_stops_the_rest(archive, tmp_path):
         "良い行",
         "中国の新興企業DeepSeekは、米国のAI業界に大きな衝撃を与えています",
     }
+
+
+def test_files_named_one_by_one_skip_what_a_folder_skips(archive, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "livedoor" / "kix-terminal.txt", folder / "kix-terminal.txt")
+    for name in ("LICENSE.txt", "README.txt", "CHANGES.txt", ".hidden.txt"):
+        (folder / name).write_text("http://x.example/\n2012-05-15\n見出し\n本文。\n", "utf-8")
+    (folder / "notes.md").write_text("http://x.example/1\n2012-05-15\n見出し\n本文。\n", "utf-8")
+    named = sorted(folder.iterdir())  # what the shell makes of corpus/*
+    summary = import_into(archive, *named)
+    assert summary.ok and summary.added == 2, summary  # notes.md was named: it is read
+    assert sorted(summary.skipped) == sorted(
+        str(folder / n) for n in (".hidden.txt", "CHANGES.txt", "LICENSE.txt", "README.txt")
+    )
+    again = import_into(archive, folder)
+    assert again.added == 0 and again.unchanged == 1
+    assert sorted(again.skipped) == sorted(
+        str(folder / n) for n in ("CHANGES.txt", "LICENSE.txt", "README.txt", "notes.md")
+    )
+
+
+@needs_livedoor
+def test_a_livedoor_import_keeps_each_folder_as_the_category(archive):
+    named = [LIVEDOOR / "smax" / "LICENSE.txt"]
+    for folder in ("smax", "sports-watch"):
+        named += sorted((LIVEDOOR / folder).glob(f"{folder}-*.txt"))[:3]
+    summary = import_into(archive, *named)
+    assert summary.ok and summary.added == 6, summary
+    assert summary.skipped == [str(LIVEDOOR / "smax" / "LICENSE.txt")]
+    page = archive.search("", sort="newest", category="smax")
+    assert page.total == 3
+    assert {v.value: v.count for v in page.facets.category} == {"smax": 3, "sports-watch": 3}
 
 
 def test_a_failed_import_leaves_what_was_stored_intact(archive, tmp_path):

@@ -51,9 +51,12 @@ def facet_client(facet_archive, open_client):  # noqa: F811 (a fixture)
     return open_client(ARCHIVE_HOME=str(settings.home), ARCHIVE_DATABASE_URL=settings.database_url)
 
 
-def _query(filters: dict) -> dict[str, str]:
-    names = {"from": "from", "to": "to", "site": "site", "category": "category", "tag": "tag"}
-    return {names[k]: str(v) for k, v in filters.items()}
+def _query(filters: dict) -> dict[str, str | list[str]]:
+    """The URL parameters of a case: a list repeats its parameter, ``undated`` is 1."""
+    return {
+        k: [str(x) for x in v] if isinstance(v, list) else "1" if v is True else str(v)
+        for k, v in filters.items()
+    }
 
 
 @pytest.mark.parametrize(("word", "filters"), FILTER_CASES)
@@ -91,6 +94,91 @@ def test_clicking_a_facet_filters_and_its_chip_removes_it(facet_client):
     assert "site=" not in chip.replace("&amp;", "&")
     back = page_text(facet_client.get(chip.replace("&amp;", "&")))
     assert f"{total}件中" in back and "絞り込み中の条件" not in back
+
+
+def _link(html: str, pattern: str) -> str:
+    """The first link whose tag matches ``pattern`` (its href, unescaped)."""
+    tag = re.search(r'<a href="([^"]+)"[^>]*?' + pattern, html)
+    assert tag, pattern
+    return tag.group(1).replace("&amp;", "&")
+
+
+def _count(html: str, value: str) -> int:
+    return int(re.search(re.escape(f'>{value}</a> <span class="count">') + r"(\d+)", html).group(1))
+
+
+def _total(html: str) -> int:
+    return int(re.search(r"(\d+)件中", html).group(1))
+
+
+def test_two_sites_at_once_find_the_articles_of_either(facet_client):
+    html = page_text(facet_client.get("/", query_string={"q": "灯台"}))
+    sites = re.findall(r'<a href="[^"]*site=[^"]*">([^<]+)</a> <span class="count">', html)
+    one, other = sites[:2]
+    narrowed = page_text(facet_client.get(_link(html, f">{re.escape(one)}</a>")))
+    assert 'aria-label="サイト「' + other + '」も含める"' in narrowed
+    both_link = _link(narrowed, r' aria-label="サイト「' + re.escape(other) + "」も含める")
+    assert parse_qs(urlsplit(both_link).query)["site"] == [one, other]
+    both = page_text(facet_client.get(both_link))
+    assert _total(both) == _count(html, one) + _count(html, other)
+    assert f"サイト: {one}" in both and f"サイト: {other}" in both
+    # The facet still counts each site as if it alone were chosen; both stand out.
+    assert _count(both, one) == _count(html, one) and both.count('<li class="active">') >= 2
+    # The page links, the box and the way to an article keep both sites.
+    box = re.findall(r'<input type="hidden" name="site" value="([^"]+)">', both)
+    assert box == [one, other]
+    article = next(h for h in parsed(both).hrefs() if h.startswith("/articles/"))
+    assert parse_qs(urlsplit(article.replace("&amp;", "&")).query)["site"] == [one, other]
+    # Its chip takes away one site, not both.
+    chip = _link(both, r' aria-label="サイト「' + re.escape(one) + "」の絞り込みを外す")
+    assert parse_qs(urlsplit(chip).query)["site"] == [other]
+
+
+@pytest.mark.parametrize("facet", ["site", "category", "tag"])
+def test_excluding_a_value_leaves_its_articles_out(facet_client, facet):
+    label = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}[facet]
+    html = page_text(facet_client.get("/", query_string={"q": "灯台"}))
+    link = _link(html, r' aria-label="' + label + "「([^」]+)」を除く")
+    value = parse_qs(urlsplit(link).query)[f"not_{facet}"][0]
+    assert f">{value}</a>" in html
+    left = page_text(facet_client.get(link))
+    total = _total(left) if "件中" in left else 0
+    if facet == "tag":  # an article has several tags: count the ones left by hand
+        assert 0 < total < _total(html)
+    else:
+        assert total == _total(html) - _count(html, value)
+    assert f"{label}（除外）: {value}" in left
+    assert re.search(r'<li class="excluded">.*?<del>' + re.escape(value) + "</del>", left)
+    undo = _link(left, r' aria-label="' + label + "「" + re.escape(value) + "」の除外をやめる")
+    assert f"not_{facet}" not in undo
+    assert _total(page_text(facet_client.get(undo))) == _total(html)
+
+
+def test_undated_articles_are_a_link_of_their_own(facet_client):
+    html = page_text(facet_client.get("/", query_string={"q": "灯台"}))
+    count = int(re.search(r'>日付なし</a> <span class="count">(\d+)件', html).group(1))
+    link = _link(html, r">日付なし</a>")
+    assert parse_qs(urlsplit(link).query) == {"q": ["灯台"], "undated": ["1"]}
+    undated = page_text(facet_client.get(link))
+    assert _total(undated) == count
+    assert undated.count("日付なし") >= count + 2  # each hit, the chip and the facet
+    assert (
+        "期間: 日付なし" in undated
+        and "<time" not in undated.split('id="results"')[1].split("</ol>")[0]
+    )
+    # A month of the timeline or the facet replaces it; its chip takes it away.
+    month = next(h for h in parsed(undated).hrefs() if "from=" in h).replace("&amp;", "&")
+    assert "undated" not in month
+    chip = _link(undated, r' aria-label="期間「日付なし」の絞り込みを外す')
+    assert _total(page_text(facet_client.get(chip))) == _total(html)
+
+
+def test_the_home_pages_order_says_newest_first(facet_client):
+    html = page_text(facet_client.get("/"))
+    selected = re.search(r'<option value="([^"]*)" selected>([^<]+)</option>', html)
+    assert selected.groups() == ("", "新しい順（検索すると関連度順）")
+    results = page_text(facet_client.get("/", query_string={"q": "灯台", "sort": ""}))
+    assert re.search(r'<option value="relevance" selected>関連度順</option>', results)
 
 
 def test_a_timeline_bar_sets_the_range_to_its_month(facet_client, archive):

@@ -112,15 +112,35 @@ class TestLivedoor:
         assert article.published_at == datetime(2025, 3, 14, 9, 30, tzinfo=TOKYO)
         assert article.body.startswith("関西国際空港で、第1ターミナル")
         assert article.source_format == "livedoor"
+        assert article.category is None  # sample/livedoor is no corpus category
 
     @needs_livedoor
     def test_real_corpus_file(self):
         article = read_one(LIVEDOOR / "dokujo-tsushin" / "dokujo-tsushin-4778030.txt")
         assert article.title == "友人代表のスピーチ、独女はどうこなしている？"
+        assert article.category == "dokujo-tsushin"  # the corpus's folder
         assert article.url == "http://news.livedoor.com/article/detail/4778030/"
         assert article.published_at == datetime(2010, 5, 22, 14, 30, tzinfo=TOKYO)
         assert article.published_at.utcoffset().total_seconds() == 9 * 3600
         assert article.body.startswith("もうすぐジューン・ブライド")
+
+    @pytest.mark.parametrize(
+        ("folder", "name", "category"),
+        [
+            ("sports-watch", "sports-watch-4764756.txt", "sports-watch"),
+            ("smax", "smax-6507397.txt", "smax"),
+            ("livedoor", "kix-terminal.txt", None),  # not named after its folder
+            ("downloads", "smax-6507397.txt", None),
+        ],
+    )
+    def test_the_corpus_folder_is_the_category(self, tmp_path, folder, name, category):
+        path = tmp_path / folder / name
+        path.parent.mkdir()
+        path.write_text(
+            "http://news.livedoor.com/article/detail/1/\n2012-05-15T13:55:00+0900\n見出し\n本文。\n",
+            encoding="utf-8",
+        )
+        assert read_one(path).category == category
 
     def test_forced_format_reports_a_file_that_is_not_livedoor(self, tmp_path):
         path = tmp_path / "page.txt"

@@ -117,7 +117,7 @@ def test_months_of_a_chosen_year_are_not_all_current(client):  # noqa: F811
     html = year.get_data(as_text=True)
     facet = html[html.index('id="facet-month"') :]
     assert facet.count('aria-current="true"') == 1  # the year, none of its months
-    assert re.search(r'aria-current="true">2025年</a>', facet)
+    assert re.search(r'aria-current="true">2025年のすべて</a>', facet)
     month = client.get(
         "/", query_string={"q": "空港 OR 鉄道", "from": "2025-03-01", "to": "2025-03-31"}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -76,7 +77,11 @@ def test_article_page_has_metadata_and_marked_body(client, sample_archive):
     response = client.get(f"/articles/{hit.id}", query_string={"q": "京都"})
     html = page_text(response)
     assert response.status_code == 200
-    assert "<h1>京都の寺院で紅葉が見頃を迎え、早朝から多くの観光客が訪れています</h1>" in html
+    # The title is marked as the body is.
+    assert (
+        "<h1><mark>京都</mark>の寺院で紅葉が見頃を迎え、早朝から多くの観光客が訪れています</h1>"
+        in html
+    )
     assert "<mark>京都</mark>" in html
     assert 'href="https://kinki-times.example/kyoto-koyo-kankou-post118204.html"' in html
     assert "KNA" in html
@@ -105,6 +110,8 @@ def test_json_api_matches_the_cli(client):
         ("/?q=の", 400, "検索できる語がありません"),
         ("/?q=空港&page=abc", 400, "page は整数で"),
         ("/?q=空港&sort=random", 400, "並べ替え"),
+        ("/?q=空港&undated=maybe", 400, "undated は 1 か 0 で"),
+        ("/?not_site=" + "x" * 301, 400, "site が長すぎます"),
         (f"/?q=空港&from=2025-01-20{'+' * 200}x", 400, "日付が長すぎます"),
         ("/articles/99999", 404, "記事が見つかりません"),
         ("/articles/99999999999999999999", 404, "記事が見つかりません"),
@@ -178,10 +185,19 @@ def test_missing_index_is_a_clear_page(home, open_client):
     assert "索引がありません" in page_text(response)
 
 
-def test_a_page_past_the_end_says_so_and_links_back(client):
-    html = page_text(client.get("/", query_string={"q": "観光", "page": 9}))
-    assert "このページには結果がありません" in html
+@pytest.mark.parametrize("limit", ["", "1"])
+def test_a_page_past_the_end_says_so_and_links_to_the_last_page(client, limit):
+    html = page_text(client.get("/", query_string={"q": "観光", "page": 999, "limit": limit}))
+    assert "999ページ目には結果がありません" in html and "0〜0件目" not in html
     assert 'class="hit"' not in html
+    total, pages = map(int, re.search(r"(\d+)件（全(\d+)ページ）", html).groups())
+    assert pages == (total if limit else 1) and total > 1
+    assert f"最後のページ（{pages}ページ目）へ" in html
+    assert 'rel="prev"' not in html  # no 前へ to page 998, past the end too
+    if pages > 1:
+        link = re.search(r'<a href="([^"]+)">最後のページ', html).group(1).replace("&amp;", "&")
+        assert f"page={pages}" in link
+        assert f"{pages}〜{pages}件目" in page_text(client.get(link))
 
 
 def test_a_mistyped_query_gets_a_did_you_mean_link(client):
@@ -255,16 +271,75 @@ def test_a_suggestion_keeps_the_rest_of_the_query_and_the_form(client, query, ke
     }
 
 
-def test_the_way_back_from_an_article_keeps_the_whole_search(client, sample_archive):
-    args = {"q": "京都", "sort": "oldest", "limit": "3"}
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"q": ["京都"], "sort": ["oldest"], "limit": ["3"]},
+        {"q": ["京都"], "limit": ["1"], "page": ["2"], "site": ["a.example", "b.example"]},
+        {"site": ["kinki-times.example"], "not_tag": ["観光", "寺"], "undated": ["1"]},
+        {"sort": ["newest"], "page": ["3"]},
+    ],
+)
+def test_the_way_back_from_an_article_keeps_the_whole_search(client, sample_archive, args):
     article_id = sample_archive.search("京都").hits[0].id
     html = page_text(client.get(f"/articles/{article_id}", query_string=args))
     back = html.split("検索結果に戻る")[0].rsplit('href="', 1)[1].split('"')[0]
+    assert parse_qs(urlsplit(back.replace("&amp;", "&")).query) == args
+    assert ("「京都」の検索結果に戻る" in html) == ("q" in args)
+
+
+def test_an_article_opened_from_a_result_links_back_with_its_page(client):
+    html = page_text(client.get("/", query_string={"q": "観光", "limit": 1, "page": 2}))
+    opened = html.split('<ol class="hits">')[1].split('href="')[1].split('"')[0]
+    article = page_text(client.get(opened.replace("&amp;", "&")))
+    back = article.split("検索結果に戻る")[0].rsplit('href="', 1)[1].split('"')[0]
     assert parse_qs(urlsplit(back.replace("&amp;", "&")).query) == {
-        "q": ["京都"],
-        "sort": ["oldest"],
-        "limit": ["3"],
+        "q": ["観光"],
+        "limit": ["1"],
+        "page": ["2"],
     }
+
+
+def test_an_article_opened_from_nowhere_has_no_way_back_but_a_search_box(client, sample_archive):
+    article_id = sample_archive.search("京都").hits[0].id
+    html = page_text(client.get(f"/articles/{article_id}"))
+    assert "検索結果に戻る" not in html
+    assert '<form class="search"' in html and 'name="q" value=""' in html
+
+
+def test_an_articles_title_is_marked_and_its_site_category_and_tags_are_searches(
+    client, sample_archive
+):
+    hit = sample_archive.search("関西国際空港").hits[0]
+    article = sample_archive.article(hit.id)
+    html = page_text(client.get(f"/articles/{hit.id}", query_string={"q": "空港"}))
+    heading = html.split("<h1>")[1].split("</h1>")[0]
+    assert "<mark>空港</mark>" in heading
+    assert 'value="空港"' in html  # the box holds the search
+    links = re.findall(r'<a href="(/\?[^"]+)">([^<]+)</a>', html.split('class="metadata"')[1])
+    shown = {text: parse_qs(urlsplit(href.replace("&amp;", "&")).query) for href, text in links}
+    assert shown[article.site] == {"site": [article.site]}
+    if article.category:
+        assert shown[article.category] == {"category": [article.category]}
+    for tag in article.tags:
+        assert shown[tag] == {"tag": [tag]}
+    unmarked = page_text(client.get(f"/articles/{hit.id}"))
+    assert "<mark>" not in unmarked.split("<h1>")[1].split("</h1>")[0]
+
+
+def test_every_page_writes_times_one_way(client, sample_archive):
+    hit = sample_archive.search("関西国際空港").hits[0]
+    pages = [
+        page_text(client.get("/")),
+        page_text(client.get("/", query_string={"q": "空港"})),
+        page_text(client.get(f"/articles/{hit.id}")),
+    ]
+    for html in pages:
+        shown = re.findall(r"<time datetime=\"[^\"]+\">([^<]+)</time>", html)
+        assert shown, html[:200]
+        for text in shown:
+            assert re.fullmatch(r"\d{4}年\d{2}月\d{2}日 \d{2}:\d{2}", text), text
+    assert "2025年03月14日 09:30" in pages[2]
 
 
 # One unspaced word of 60,000 UTF-8 bytes: more than Sudachi takes in one piece.

@@ -1,8 +1,13 @@
-"""The livedoor news corpus layout: URL, ISO date and title on lines 1–3, then the body."""
+"""The livedoor news corpus layout: URL, ISO date and title on lines 1–3, then the body.
+
+The corpus keeps each category in a folder of its name, its files named after
+it (``sports-watch/sports-watch-4764756.txt``): that folder is the category.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from indexer.errors import ReadError
 from indexer.readers.dates import parse_date
@@ -28,6 +33,13 @@ def looks_like(text: str) -> bool:
     )
 
 
+def category_of(path: str) -> str | None:
+    """The corpus's category: the folder, when the file is named after it as in the corpus."""
+    file = PurePath(path.replace("\\", "/"))
+    folder = file.parent.name
+    return folder if folder and file.stem.startswith(f"{folder}-") else None
+
+
 def read_text(text: str, path: str) -> ArticleDraft:
     lines = text.lstrip("\ufeff").splitlines()
     if len(lines) < 3 or not _URL.match(lines[0].strip()):
@@ -48,6 +60,7 @@ def read_text(text: str, path: str) -> ArticleDraft:
         url=url,
         site=site_of(url),
         published_at=published,
+        category=category_of(path),
         source_path=path,
         source_format=FORMAT,
     )

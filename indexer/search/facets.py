@@ -10,9 +10,10 @@ the columns as arrays, a segment at a time, and keeps them.
 Counting a facet is ``np.unique`` over the codes of the matching documents, so
 its cost follows the size of the result set, never the size of the archive; a
 value's label (its spelling as written) is read from one document that has it,
-only for the values shown.  Filters (``site=``, ``category=``, ``tag=``, a date
-range) are masks over the same arrays, and each facet is counted with every
-filter applied but its own.
+only for the values shown.  Filters (``site=``, ``category=``, ``tag=``, each
+of one value or several, with values left out; a date range, or no date) are
+masks over the same arrays, and each facet is counted with every filter
+applied but its own.
 """
 
 from __future__ import annotations
@@ -52,29 +53,58 @@ def month_bounds(text: str) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+# The facets whose values filter: any of several chosen (OR), and some left out.
+VALUE_FACETS = ("site", "category", "tag")
+Chosen = str | tuple[str, ...] | None
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What the results are narrowed to, besides the query: exact values and a date range."""
+    """What the results are narrowed to, besides the query: exact values and a date range.
 
-    site: str | None = None
-    category: str | None = None
-    tag: str | None = None
+    ``site``, ``category`` and ``tag`` each take one value or several (an
+    article with any of them is kept); ``excluded`` leaves out the articles
+    with a value, as ``(facet, value)`` pairs; ``undated`` keeps only the
+    articles without a date.
+    """
+
+    site: Chosen = None
+    category: Chosen = None
+    tag: Chosen = None
     date_from: date | None = None
     date_to: date | None = None
+    excluded: tuple[tuple[str, str], ...] = ()
+    undated: bool = False
+
+    def chosen(self, facet: str) -> tuple[str, ...]:
+        """The values of ``facet`` an article may have to be kept (none: any)."""
+        value = getattr(self, facet)
+        values = (value,) if isinstance(value, str) else value or ()
+        return tuple(v for v in values if fold(v))
+
+    def left_out(self, facet: str) -> tuple[str, ...]:
+        """The values of ``facet`` whose articles are left out."""
+        return tuple(v for name, v in self.excluded if name == facet and fold(v))
 
     @property
     def active(self) -> bool:
-        return any(fold(v) for v in (self.site, self.category, self.tag)) or bool(
-            self.date_from or self.date_to
+        return any(self.chosen(f) or self.left_out(f) for f in VALUE_FACETS) or bool(
+            self.date_from or self.date_to or self.undated
         )
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, Any]:
+        def shown(facet: str) -> str | list[str] | None:
+            values = self.chosen(facet)
+            return (values[0] if len(values) == 1 else list(values)) if values else None
+
         return {
-            "site": self.site or None,
-            "category": self.category or None,
-            "tag": self.tag or None,
+            "site": shown("site"),
+            "category": shown("category"),
+            "tag": shown("tag"),
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
+            "excluded": {f: list(self.left_out(f)) for f in VALUE_FACETS if self.left_out(f)},
+            "undated": self.undated,
         }
 
 
@@ -85,6 +115,7 @@ class FacetValue:
     value: str
     count: int
     active: bool = False
+    excluded: bool = False  # its articles are left out of the results
 
     def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "count": self.count}
@@ -148,23 +179,36 @@ class Narrowed:
 def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
     """The masks of ``filters`` over the documents ``ids``, one per active filter."""
     found = Narrowed(size=len(ids))
-    for name, value in (("site", filters.site), ("category", filters.category)):
-        if fold(value):
-            found.masks[name] = snapshot.column(f"{name}_code")[ids] == value_code(value)
-    if fold(filters.tag):
-        row, codes = snapshot.column_rows("tag_codes", ids)
-        mask = np.zeros(len(ids), dtype=bool)
-        mask[row[codes == value_code(filters.tag)]] = True
-        found.masks["tag"] = mask
-    if filters.date_from or filters.date_to:
+    for name in VALUE_FACETS:
+        chosen, left_out = _codes(filters.chosen(name)), _codes(filters.left_out(name))
+        if not (len(chosen) or len(left_out)):
+            continue
+        if name == "tag":
+            row, codes = snapshot.column_rows("tag_codes", ids)
+            mask = np.zeros(len(ids), dtype=bool) if len(chosen) else np.ones(len(ids), dtype=bool)
+            mask[row[np.isin(codes, chosen)]] = True
+            mask[row[np.isin(codes, left_out)]] = False
+        else:
+            codes = snapshot.column(f"{name}_code")[ids]
+            mask = np.isin(codes, chosen) if len(chosen) else np.ones(len(ids), dtype=bool)
+            mask &= ~np.isin(codes, left_out)
+        found.masks[name] = mask
+    if filters.date_from or filters.date_to or filters.undated:
         times = snapshot.column("time_key")[ids]
-        mask = snapshot.column("undated")[ids] == 0  # an undated article is in no range
+        dated = snapshot.column("undated")[ids] == 0
+        # An undated article is in no range: asking for both keeps nothing.
+        mask = ~dated if filters.undated else dated
         if filters.date_from:
-            mask &= times >= _day_start(filters.date_from)
+            mask &= dated & (times >= _day_start(filters.date_from))
         if filters.date_to:
-            mask &= times < _day_start(filters.date_to + timedelta(days=1))
+            mask &= dated & (times < _day_start(filters.date_to + timedelta(days=1)))
         found.masks["date"] = mask
     return found
+
+
+def _codes(values: tuple[str, ...]) -> np.ndarray:
+    """The values' codes, as the columns hold them."""
+    return np.array([value_code(v) for v in values], dtype=np.int64)
 
 
 class Labels:
@@ -182,8 +226,8 @@ class Labels:
         self._labels.put((facet, code), label)
 
 
-def _top(values: np.ndarray, limit: int | None, keep: int = 0) -> list[tuple[int, int]]:
-    """The most frequent non-zero values, most first (ties by value); ``keep`` always in."""
+def _top(values: np.ndarray, limit: int | None, keep: set[int]) -> list[tuple[int, int]]:
+    """The most frequent non-zero values, most first (ties by value); those in ``keep`` always in."""
     values = values[values != 0]
     if not len(values):
         return []
@@ -191,10 +235,11 @@ def _top(values: np.ndarray, limit: int | None, keep: int = 0) -> list[tuple[int
     order = np.lexsort((codes, -counts))
     chosen = order if limit is None else order[:limit]
     pairs = [(int(codes[i]), int(counts[i])) for i in chosen]
-    if keep and all(code != keep for code, _ in pairs):
-        at = np.flatnonzero(codes == keep)
+    shown = {code for code, _ in pairs}
+    for code in sorted(keep - shown):
+        at = np.flatnonzero(codes == code)
         if len(at):
-            pairs.append((keep, int(counts[at[0]])))
+            pairs.append((code, int(counts[at[0]])))
     return pairs
 
 
@@ -216,28 +261,36 @@ def count_facets(
         return found
 
     out: dict[str, Any] = {}
+
+    def marks(facet: str) -> tuple[set[int], set[int]]:
+        return (
+            {value_code(v) for v in filters.chosen(facet)},
+            {value_code(v) for v in filters.left_out(facet)},
+        )
+
     for facet in ("site", "category"):
         chosen = ids[narrowed.all(but=facet)]
         codes = snapshot.column(f"{facet}_code")[chosen]
-        active = value_code(getattr(filters, facet))
+        active, left_out = marks(facet)
         values = []
-        for code, count in _top(codes, limit, active):
+        for code, count in _top(codes, limit, active | left_out):
             docnum = int(chosen[np.argmax(codes == code)])
             text = label(facet, code, docnum, lambda f, facet=facet: f.get(facet))
-            values.append(FacetValue(text, count, code == active))
+            values.append(FacetValue(text, count, code in active, code in left_out))
         out[facet] = tuple(values)
 
     chosen = ids[narrowed.all(but="tag")]
     row, codes = snapshot.column_rows("tag_codes", chosen)
-    active = value_code(filters.tag)
+    active, left_out = marks("tag")
     tags = []
-    for code, count in _top(codes, limit, active):
+    for code, count in _top(codes, limit, active | left_out):
         docnum = int(chosen[row[np.argmax(codes == code)]])
 
         def tag_label(stored, code=code):
             return next((t for t in stored.get("tag_list") or () if value_code(t) == code), "")
 
-        tags.append(FacetValue(label("tag", code, docnum, tag_label), count, code == active))
+        text = label("tag", code, docnum, tag_label)
+        tags.append(FacetValue(text, count, code in active, code in left_out))
     out["tag"] = tuple(tags)
 
     chosen = ids[narrowed.all(but="date")]
