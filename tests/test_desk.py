@@ -369,3 +369,15 @@ def test_counts_and_lines_cut_short_by_the_search_budget_are_refused_not_shown(
         response = client.get(path, query_string={"q": QUESTION})
         assert response.status_code == 503, path
         assert "打ち切りました" in page_text(response)
+
+
+def test_desk_counts_and_lines_take_every_filter_of_the_search(client, desk):
+    undated = desk.day_counts("京都", undated=True)
+    assert undated.total == undated.undated == desk.search("京都", undated=True).total == 1
+    assert desk.day_counts("京都", site=["desk.example", "other.example"]).total == 2
+    assert desk.day_counts("京都", exclude={"site": ["desk.example"]}).total == 0
+    # The pages read the filters as the search page does (undated=1, not_site=…).
+    lines = page_text(client.get("/kwic.tsv", query_string={"q": "京都", "undated": "1"}))
+    assert "町家" in lines and "紅葉" not in lines
+    left_out = client.get("/kwic", query_string={"q": "京都", "not_site": "desk.example"})
+    assert "紅葉" not in page_text(left_out) and left_out.status_code == 200
