@@ -70,8 +70,10 @@ def archive() -> Archive:
 # The search form's fields: every link that keeps the search (pages, the
 # suggestion, facets, the way back from an article) carries all of them.
 FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag", "group")
+FORM_FIELDS += ("person", "org", "place")
 # The filters besides the query, as URL parameters (the date range is from/to).
 FILTERS = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}
+FILTERS.update(person="人物", org="組織", place="地名")
 # The home page lists this many of each facet (the results pages show FACET_LIMIT).
 HOME_FACETS = 30
 HOME_NEWEST = 10

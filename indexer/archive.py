@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from indexer import accounts
 from indexer.accounts import ADMIN, EDITOR, READER, ROLE_NAMES, ROLES, Account, TokenInfo, at_least
-from indexer.analysis import AnalyzedToken, analyze
+from indexer.analysis import AnalyzedToken, analyze, extract_entities
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings, search_budget
 from indexer.engine import ChangeBatch, IndexInfo, IndexStore
@@ -282,16 +282,21 @@ class Archive:
         tag: str | None = None,
         facet_limit: int = FACET_LIMIT,
         group: bool = False,
+        person: str | None = None,
+        org: str | None = None,
+        place: str | None = None,
     ) -> SearchPage:
         """One page of results, with the facets of all of them.
 
         Dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``); ``site``,
         ``category`` and ``tag`` keep the articles with exactly that value (width
-        and case aside).  An empty ``query`` lists the articles (newest first
+        and case aside), ``person``, ``org`` and ``place`` those naming it.  An empty ``query`` lists the articles (newest first
         with ``sort="newest"``).  With ``group``, near-identical articles (one wire
         story on several sites) are one result: pages count stories, ``total`` articles.
         """
-        for name, value in (("site", site), ("category", category), ("tag", tag)):
+        named = {"site": site, "category": category, "tag": tag}
+        named.update(person=person, org=org, place=place)
+        for name, value in named.items():
             if value and len(value) > MAX_FILTER_CHARS:
                 raise QueryError(
                     f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
@@ -301,7 +306,16 @@ class Archive:
             page=page,
             page_size=page_size,
             sort=sort,
-            filters=Filters(site, category, tag, _day(date_from), _day(date_to)),
+            filters=Filters(
+                site,
+                category,
+                tag,
+                _day(date_from),
+                _day(date_to),
+                person=person,
+                org=org,
+                place=place,
+            ),
             facet_limit=facet_limit,
             group=group,
         )
@@ -347,6 +361,11 @@ class Archive:
     def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
         """The tokens the index stores for ``text``, or what ``text`` becomes as a query."""
         return analyze(text, query=query)
+
+    @staticmethod
+    def entities(title: str, body: str) -> dict[str, list[str]]:
+        """The people, organisations and places an article with this text names, by kind."""
+        return extract_entities(title, body)
 
     # Writing
 

@@ -1,17 +1,18 @@
-"""Facets: what a result set holds by site, category, tag and month, counted with NumPy.
+"""Facets: what a result set holds by site, category, tag, entity and month, counted with NumPy.
 
 Every document carries integer codes in column fields
 (:func:`indexer.engine.value_code`): a 63-bit hash of its folded site, of its
-category, and of each of its tags (several per document, packed in a bytes
-column); its date is the ``time_key`` column, and the story it belongs to
+category, and of each of its tags and of each person, organisation and
+place it names (several per document, packed in a bytes column per kind;
+an article counts once per name); its date is the ``time_key`` column, and the story it belongs to
 (near-identical articles share one) the ``story`` column.  The snapshot reads
 the columns as arrays, a segment at a time, and keeps them.
 
 Counting a facet is ``np.unique`` over the codes of the matching documents, so
 its cost follows the size of the result set, never the size of the archive; a
 value's label (its spelling as written) is read from one document that has it,
-only for the values shown.  Filters (``site=``, ``category=``, ``tag=``, a date
-range) are masks over the same arrays, and each facet is counted with every
+only for the values shown.  Filters (``site=``, ``category=``, ``tag=``,
+``person=``, ``org=``, ``place=``, a date range) are masks over the same arrays, and each facet is counted with every
 filter applied but its own.
 """
 
@@ -23,12 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from indexer.engine import LRU, Snapshot, fold, value_code
+from indexer.engine import ENTITY_KINDS, LRU, Snapshot, fold, value_code
 from indexer.readers.dates import TOKYO
 
-# Values shown per facet (site, category, tag); months are all shown, in order.
+# Values shown per facet (site, category, tag, entities); months are all shown, in order.
 FACET_LIMIT = 10
-FACETS = ("site", "category", "tag", "month")
+# Facets whose values are lists per article (``{name}_codes`` columns, ``{name}_list``
+# stored): the tags, and the people, organisations and places named.
+LIST_FACETS = ("tag", *ENTITY_KINDS)
+FACETS = ("site", "category", *LIST_FACETS, "month")
 _TOKYO_OFFSET = 9 * 3600  # Japan has kept no daylight saving time since 1951
 
 
@@ -61,12 +65,14 @@ class Filters:
     tag: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    person: str | None = None
+    org: str | None = None
+    place: str | None = None
 
     @property
     def active(self) -> bool:
-        return any(fold(v) for v in (self.site, self.category, self.tag)) or bool(
-            self.date_from or self.date_to
-        )
+        values = (self.site, self.category, *(getattr(self, n) for n in LIST_FACETS))
+        return any(fold(v) for v in values) or bool(self.date_from or self.date_to)
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -75,6 +81,7 @@ class Filters:
             "tag": self.tag or None,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
+            **{kind: getattr(self, kind) or None for kind in ENTITY_KINDS},
         }
 
 
@@ -101,6 +108,10 @@ class Facets:
     site: tuple[FacetValue, ...] = ()
     category: tuple[FacetValue, ...] = ()
     tag: tuple[FacetValue, ...] = ()
+    # The people, organisations and places named (each article once per name).
+    person: tuple[FacetValue, ...] = ()
+    org: tuple[FacetValue, ...] = ()
+    place: tuple[FacetValue, ...] = ()
     # Every month with matches, oldest first ("YYYY-MM"); the date range is not applied.
     month: tuple[FacetValue, ...] = ()
     undated: int = 0  # matching articles without a date (in no month)
@@ -151,11 +162,13 @@ def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
     for name, value in (("site", filters.site), ("category", filters.category)):
         if fold(value):
             found.masks[name] = snapshot.column(f"{name}_code")[ids] == value_code(value)
-    if fold(filters.tag):
-        row, codes = snapshot.column_rows("tag_codes", ids)
-        mask = np.zeros(len(ids), dtype=bool)
-        mask[row[codes == value_code(filters.tag)]] = True
-        found.masks["tag"] = mask
+    for name in LIST_FACETS:
+        value = getattr(filters, name)
+        if fold(value):
+            row, codes = snapshot.column_rows(f"{name}_codes", ids)
+            mask = np.zeros(len(ids), dtype=bool)
+            mask[row[codes == value_code(value)]] = True
+            found.masks[name] = mask
     if filters.date_from or filters.date_to:
         times = snapshot.column("time_key")[ids]
         mask = snapshot.column("undated")[ids] == 0  # an undated article is in no range
@@ -227,18 +240,20 @@ def count_facets(
             values.append(FacetValue(text, count, code == active))
         out[facet] = tuple(values)
 
-    chosen = ids[narrowed.all(but="tag")]
-    row, codes = snapshot.column_rows("tag_codes", chosen)
-    active = value_code(filters.tag)
-    tags = []
-    for code, count in _top(codes, limit, active):
-        docnum = int(chosen[row[np.argmax(codes == code)]])
+    for facet in LIST_FACETS:
+        chosen = ids[narrowed.all(but=facet)]
+        row, codes = snapshot.column_rows(f"{facet}_codes", chosen)
+        active = value_code(getattr(filters, facet))
+        values = []
+        for code, count in _top(codes, limit, active):
+            docnum = int(chosen[row[np.argmax(codes == code)]])
 
-        def tag_label(stored, code=code):
-            return next((t for t in stored.get("tag_list") or () if value_code(t) == code), "")
+            def list_label(stored, code=code, facet=facet):
+                listed = stored.get(f"{facet}_list") or ()
+                return next((t for t in listed if value_code(t) == code), "")
 
-        tags.append(FacetValue(label("tag", code, docnum, tag_label), count, code == active))
-    out["tag"] = tuple(tags)
+            values.append(FacetValue(label(facet, code, docnum, list_label), count, code == active))
+        out[facet] = tuple(values)
 
     chosen = ids[narrowed.all(but="date")]
     dated = chosen[snapshot.column("undated")[chosen] == 0]
