@@ -88,6 +88,26 @@ def names(kind: str, title: str, body: str = "") -> list[str]:
         ("グーグル社が発表した。", "org", ["グーグル"]),
         ("ソフトバンクの孫正義社長が語った。", "org", ["ソフトバンク"]),
         ("NHKが報じた。", "org", ["NHK"]),
+        ("株式会社シグナルトークは新サービスを始めた。", "org", ["シグナルトーク"]),
+        (
+            "スターバックス コーヒージャパン株式会社が発売する。",
+            "org",
+            ["スターバックス コーヒージャパン"],
+        ),
+        ("翔泳社から出版された。", "org", ["翔泳社"]),
+        # A company opens a news sentence with its name and the day: Xは15日、
+        ("グリーは20日、機能を停止した。", "org", ["グリー"]),
+        ("岸田首相は20日、演説した。", "org", []),
+        # Foreign names: family names that are words too, but not a thing's name.
+        ("ラッセル・クロウが主演する。", "person", ["ラッセル・クロウ"]),
+        ("リュック・ベッソンが製作した。", "person", ["リュック・ベッソン"]),
+        ("リーマン・ショック後に設立した。", "person", []),
+        ("ゴールデン・グローブ賞の候補になった。", "person", []),
+        # Places inside a company's, a cinema's name, or in hiragana, are no places.
+        ("トランセンド・ジャパンが販売する。", "place", []),
+        ("広島バルト11で上映された。", "place", ["広島"]),
+        ("東京・銀座で開かれた。", "place", ["東京", "銀座"]),
+        ("くまモンの人気が続く。", "place", []),
         # Noise: upper-case words that are products, numbers, agency tags.
         ("新しいLGAソケットに対応した。", "org", []),
         ("十人が集まった。", "place", []),

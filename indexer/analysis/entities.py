@@ -103,7 +103,8 @@ ORG_FOLLOWERS = frozenset({"社", "グループ", "本社", "傘下"})
 # Posts that say the proper noun before ``の`` is an organisation (ソフトバンクの社長).
 ORG_POSTS = frozenset(
     "社長 会長 副社長 代表 幹事長 総裁 委員長 頭取 理事長 学長 監督 選手 広報 担当者 "
-    "最高経営責任者 CEO 幹部 役員 首脳 関係者 広報担当者 創業者".split()
+    "最高経営責任者 CEO 幹部 役員 首脳 関係者 広報担当者 創業者 社員 "
+    "投手 捕手 内野手 外野手 主将 コーチ".split()
 )
 # Administrative suffixes a place name is written with (大阪府, 大阪市, 港区).
 PLACE_SUFFIXES = frozenset("都 道 府 県 市 区 町 村 郡 州 省".split())
@@ -133,6 +134,7 @@ KNOWN_ACRONYMS = frozenset(
 _NUMBERISH = re.compile(r"[\d\W_〇一二三四五六七八九十百千万億兆人]+")
 # Given names ending in a numeral Sudachi reads apart (晋 + 三).
 _NAME_NUMERALS = frozenset("一二三四五六七八九十")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]+")
 _LATIN = re.compile(r"[A-Za-z\s.\-]+")
 _JOINERS = frozenset("・＝=")
 
@@ -144,6 +146,7 @@ class _Word:
     start: int
     end: int
     units: tuple[tuple[str, tuple[str, ...]], ...]  # A units: surface, part of speech
+    oov: bool = False  # not in the dictionary (an unknown name, as often as not)
 
     @property
     def proper(self) -> str | None:
@@ -164,7 +167,7 @@ def _words(text: str) -> list[_Word]:
                 units = tuple(
                     (a.surface(), tuple(a.part_of_speech())) for a in m.split(SplitMode.A)
                 )
-            words.append(_Word(text[start:end], pos, start, end, units))
+            words.append(_Word(text[start:end], pos, start, end, units, m.is_oov()))
     return words
 
 
@@ -220,19 +223,17 @@ def _people(words: list[_Word]) -> tuple[list[str], list[str]]:
                 continue
             if _title_after(words, i):
                 alone.append(w.surface)
-        elif kind == "一般":
-            # Foreign names: parts joined at ・ (ティム・クック, バラク・オバマ).
+        elif kind == "一般" or (_katakana(w.surface) and _name_follows(words, i, strict=True)):
+            # Foreign names: parts joined at ・ (ティム・クック, バラク・オバマ, and
+            # リュック・ベッソン, whose first part the dictionary reads as a word).
             parts, j = [w.surface], i + 1
-            while (
-                j + 1 < len(words)
-                and words[j].surface in _JOINERS
-                and _adjacent(words[j - 1], words[j])
-                and _adjacent(words[j], words[j + 1])
-                and _katakana(words[j + 1].surface)
-            ):
+            while _name_follows(words, j - 1):
                 parts.append(words[j + 1].surface)
                 j += 2
-            if len(parts) > 1:
+            after = words[j] if j < len(words) and _adjacent(words[j - 1], words[j]) else None
+            if after is not None and after.surface in _THING_SUFFIXES:
+                pass  # ゴールデン・グローブ賞 is a prize
+            elif len(parts) > 1:
                 full.append("・".join(parts))
             elif _katakana(w.surface) and _title_after(words, i):
                 alone.append(w.surface)  # オバマ大統領 (ルッツ alone is as often a jump)
@@ -244,18 +245,40 @@ def _people(words: list[_Word]) -> tuple[list[str], list[str]]:
     return full, alone
 
 
-_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}")
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc][\u30a1-\u30fc]+")
 
 
 def _katakana(text: str) -> bool:
     return bool(_KATAKANA.fullmatch(text))
 
 
+def _name_follows(words: list[_Word], i: int, strict: bool = False) -> bool:
+    """Whether ``・`` and the next part of a foreign name follow ``i``.
+
+    The part is a name, or (not ``strict``) a katakana word of three or more
+    characters that is no adjective's stem: family names are often words too
+    (ラッセル・クロウ, サンドラ・ブロック), but not リーマン・ショック or キング・オブ.
+    """
+    if i + 2 >= len(words) or words[i + 1].surface not in _JOINERS:
+        return False
+    joiner, part = words[i + 1], words[i + 2]
+    if not (_adjacent(words[i], joiner) and _adjacent(joiner, part) and _katakana(part.surface)):
+        return False
+    if part.proper == "人名":
+        return True
+    return not strict and len(part.surface) >= 3 and part.pos[2] != "形状詞可能"
+
+
 def _places(words: list[_Word]) -> list[str]:
-    """Place names in A units; those in Latin letters (amazon, TOKYO) are brands, not places."""
+    """Place names in A units, but not those that are part of a brand's name.
+
+    In Latin letters (amazon, TOKYO MX), after a katakana word (トランセンド・ジャパン,
+    コーヒージャパン) or before a number (バルト11, a cinema), a place name names a
+    company, a shop or a product; in hiragana (くま) it is a word.
+    """
     found = []
-    for w in words:
-        if w.proper != "地名":
+    for i, w in enumerate(words):
+        if w.proper != "地名" or _in_a_brand(words, i) or _HIRAGANA.fullmatch(w.surface):
             continue
         units = w.units or ((w.surface, w.pos),)
         for k, (surface, pos) in enumerate(units):
@@ -269,15 +292,34 @@ def _places(words: list[_Word]) -> list[str]:
     return found
 
 
+def _in_a_brand(words: list[_Word], i: int) -> bool:
+    before = words[i - 1] if i > 0 and _adjacent(words[i - 1], words[i]) else None
+    if before is not None and before.surface in _JOINERS and i > 1:
+        before = words[i - 2] if _adjacent(words[i - 2], before) else None
+    after = words[i + 1] if i + 1 < len(words) and _adjacent(words[i], words[i + 1]) else None
+    return (before is not None and _katakana(before.surface)) or (
+        after is not None and after.pos[1] == "数詞" and after.surface[:1].isascii()
+    )
+
+
 def _orgs(words: list[_Word]) -> list[str]:
     found = []
     for i, w in enumerate(words):
-        if w.proper != "一般":
+        if w.surface in _COMPANY:
+            found += _company_names(words, i)
+            continue
+        if w.proper != "一般" and not (w.pos[1] == "普通名詞" and _foreign(w.surface)):
             continue
         name = w.surface
         nxt = words[i + 1] if i + 1 < len(words) and _adjacent(w, words[i + 1]) else None
-        if name.endswith(ORG_ENDINGS) and len(name) > 1 and name not in ORG_ENDINGS:
+        if _announces(words, i):
+            found.append(name)  # グリーは20日、…  Googleは31日、…
+        elif w.proper != "一般":
+            continue
+        elif name.endswith(ORG_ENDINGS) and len(name) > 1 and name not in ORG_ENDINGS:
             found.append(name)
+        elif nxt is not None and nxt.surface == "社" and not _foreign(name):
+            found.append(name + "社")  # 翔泳社 (but グーグル社 is グーグル)
         elif nxt is not None and nxt.surface in ORG_FOLLOWERS:
             found.append(name)
         elif nxt is not None and nxt.surface in ORG_ENDINGS:
@@ -291,6 +333,57 @@ def _orgs(words: list[_Word]) -> list[str]:
             ):
                 found.append(name)
     return found
+
+
+_COMPANY = frozenset({"株式会社", "有限会社", "合同会社"})
+# What makes a name before it the name of a thing (ゴールデン・グローブ賞, 〜号).
+_THING_SUFFIXES = frozenset("賞 号 店 館 社 法 線 病 症 杯 戦 展 祭 劇場".split())
+_SENTENCE_START = frozenset("。！？!?」』）)\n")
+
+
+def _foreign(text: str) -> bool:
+    """Katakana or Latin letters: how a company's own name is written, most of the time."""
+    return _katakana(text) or bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9&.\-]*", text))
+
+
+def _announces(words: list[_Word], i: int) -> bool:
+    """Whether ``i`` opens a sentence as a company does in news: ``Xは15日、`` (then 発表した).
+
+    A person (岸田首相は20日、) or a place is not read here, only proper nouns
+    of no kind and words in katakana or Latin letters.
+    """
+    at_start = i == 0 or words[i - 1].surface[-1:] in _SENTENCE_START
+    if not at_start or i + 3 >= len(words) or words[i + 1].surface != "は":
+        return False
+    j = i + 2
+    while j < len(words) and (words[j].pos[1] == "数詞" or words[j].surface in ("年", "月")):
+        j += 1
+    return (
+        j > i + 2
+        and j + 1 < len(words)
+        and words[j].surface == "日"
+        and words[j + 1].surface in ("、", "，")
+    )
+
+
+def _company_names(words: list[_Word], i: int) -> list[str]:
+    """The company named with 株式会社 before or after it (シグナルトーク, …ジャパン)."""
+    names = []
+    for step in (-1, 1):
+        parts, j = [], i + step
+        while 0 <= j < len(words) and len(parts) < 5:
+            w = words[j]
+            if w.pos[1] == "固有名詞" or (w.pos[0] == "名詞" and _foreign(w.surface)):
+                parts.append(w.surface)
+            elif w.pos[0] == "空白" and parts and 0 <= j + step < len(words):
+                parts.append(" ")
+            else:
+                break
+            j += step
+        name = "".join(parts[::step]).strip()
+        if name:
+            names.append(name)
+    return names
 
 
 def _title_after_name(words: list[_Word], i: int) -> bool:
