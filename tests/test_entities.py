@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import DateTime, MetaData, create_engine, insert, select
 
 from indexer.analysis import extract_entities
 from indexer.analysis.entities import MAX_PER_KIND
+from indexer.cli import cli
 from indexer.store.models import Article
 
 from .conftest import BACKENDS, import_into, make_archive, session_of, write_jsonl
@@ -274,3 +277,16 @@ def test_upgrading_from_0004_extracts_the_entities_of_every_article(databases, t
             assert kyoto.entities == {"place": ["京都"]}
         archive.reindex()
         assert [hit.id for hit in archive.search("place:京都").hits] == [7]
+
+
+def test_the_command_line_filters_by_entity(entity_archive):
+    env = {"ARCHIVE_HOME": str(entity_archive.settings.home)}
+    if entity_archive.settings.database_url.startswith("postgresql"):
+        env["ARCHIVE_DATABASE_URL"] = entity_archive.settings.database_url
+    result = CliRunner().invoke(
+        cli, ["search", "首相", "--person", "岸田文雄", "--place", "大阪", "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [hit["title"] for hit in data["hits"]] == ["首相、大阪で中小企業の経営者と懇談"]
+    assert data["filters"]["person"] == "岸田文雄"

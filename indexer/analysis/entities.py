@@ -11,12 +11,16 @@ a product, a team or an event.  So:
   alone is dropped when the article also names the person in full;
 - a **place** is a 地名 word, read in its A units so that an address counts
   its places (北海道札幌市 → 北海道, 札幌) and 大阪府, 大阪市 and 大阪 are one
-  place, 大阪 (a stem of one character keeps its suffix: 港区);
-- an **organisation** is a 固有名詞,一般 word that says it is one: it ends
-  with an organisation's word (自民党, 日本銀行, トヨタ自動車, 国土交通省), or is
-  followed by one (グーグル社), or by の and a person or a post (ソフトバンクの孫正義社長,
-  ソフトバンクの社長), or is an upper-case acronym (NHK, NATO).  Proper nouns with
-  no such sign (国連, ソフトバンク alone) are not guessed at.
+  place, 大阪 (a stem of one character keeps its suffix: 港区); not one that
+  is part of a brand's name (トランセンド・ジャパン, 広島バルト11) or the surname
+  of a person named (香川 of 香川真司);
+- an **organisation** is a word that says it is one: a 固有名詞,一般 ending
+  with an organisation's word (自民党, 日本銀行, トヨタ自動車, 国土交通省), or
+  followed by one (グーグル社, 翔泳社), or by の and a person or a post
+  (ソフトバンクの孫正義社長), or a well-known acronym (NHK, NATO); a name written
+  with 株式会社 (株式会社シグナルトーク); a proper noun or a word in katakana or
+  Latin letters opening a sentence as a company does in the news (グリーは20日、).
+  Proper nouns with no such sign (国連, ソフトバンク alone) are not guessed at.
 
 Names of one character, numbers, the agency tags and credit lines readers
 keep apart (CLO, 写真：…) are noise; each article keeps at most

@@ -4,16 +4,17 @@ Every document carries integer codes in column fields
 (:func:`indexer.engine.value_code`): a 63-bit hash of its folded site, of its
 category, and of each of its tags and of each person, organisation and
 place it names (several per document, packed in a bytes column per kind;
-an article counts once per name); its date is the ``time_key`` column, and the story it belongs to
-(near-identical articles share one) the ``story`` column.  The snapshot reads
+an article counts once per name); its date is the ``time_key`` column, and
+the story it belongs to (near-identical articles share one) the ``story``
+column.  The snapshot reads
 the columns as arrays, a segment at a time, and keeps them.
 
 Counting a facet is ``np.unique`` over the codes of the matching documents, so
 its cost follows the size of the result set, never the size of the archive; a
 value's label (its spelling as written) is read from one document that has it,
 only for the values shown.  Filters (``site=``, ``category=``, ``tag=``,
-``person=``, ``org=``, ``place=``, a date range) are masks over the same arrays, and each facet is counted with every
-filter applied but its own.
+``person=``, ``org=``, ``place=``, a date range) are masks over the same
+arrays, and each facet is counted with every filter applied but its own.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@
                         only articles naming that person / organisation / place
 
 A query is a list of clauses that must all hold; a clause is one or more
-alternatives joined by OR.  Filters (site:, category:, tag:, person:, org:, place:) narrow the results
-without taking part in ranking.
+alternatives joined by OR.  Filters (site:, category:, tag:, person:, org:,
+place:) narrow the results without taking part in ranking.
 """
 
 from __future__ import annotations
