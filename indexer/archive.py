@@ -746,6 +746,9 @@ class Archive:
         _check_both(copying, indexing)
         with reported(lambda: copying):
             total = restore_sqlite(source, self._engine)
+            # A backup made by an older version is at an older revision: bring it to
+            # this one's (the entities of 0005 are read then), as opening it would.
+            schema.prepare(self._engine, auto_upgrade=True)
         done = 0
 
         def indexed(count: int) -> None:

@@ -290,3 +290,20 @@ def test_the_command_line_filters_by_entity(entity_archive):
     data = json.loads(result.output)
     assert [hit["title"] for hit in data["hits"]] == ["首相、大阪で中小企業の経営者と懇談"]
     assert data["filters"]["person"] == "岸田文雄"
+
+
+def test_a_backup_made_before_entities_restores_with_them(tmp_path):
+    old = tmp_path / "old.db"
+    url = f"sqlite:///{old}"
+    migrate(url, "0004")
+    engine = create_engine(url)
+    rows = [
+        {k: v.replace(tzinfo=UTC) if hasattr(v, "tzinfo") else v for k, v in row.items()}
+        for row in OLD_ROWS
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(old_articles_table(MetaData(), DateTime(timezone=True))), rows)
+    engine.dispose()
+    with make_archive(tmp_path / "home") as archive:
+        assert archive.restore(old) == 2
+        assert [hit.id for hit in archive.search("place:京都").hits] == [7]
