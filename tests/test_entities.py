@@ -307,3 +307,9 @@ def test_a_backup_made_before_entities_restores_with_them(tmp_path):
     with make_archive(tmp_path / "home") as archive:
         assert archive.restore(old) == 2
         assert [hit.id for hit in archive.search("place:京都").hits] == [7]
+
+
+def test_a_saved_search_keeps_its_entity_filters(archive):
+    user = archive.add_user("記者", "a long enough password")
+    kept = archive.save_search(user.id, "首相の大阪訪問", {"person": "岸田文雄", "place": "大阪"})
+    assert dict(kept.params) == {"person": "岸田文雄", "place": "大阪"}

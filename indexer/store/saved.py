@@ -14,6 +14,9 @@ from indexer.store.models import SavedSearch
 
 # The parameters a saved search keeps (a search page's, less its page).
 SEARCH_PARAMS = ("q", "sort", "from", "to", "site", "category", "tag", "group", "limit")
+# The filters besides the query; one of them (or the query) makes a search to save.
+FILTER_PARAMS = ("site", "category", "tag", "person", "org", "place", "from", "to")
+SEARCH_PARAMS += ("person", "org", "place")
 MAX_NAME_CHARS = 200
 MAX_VALUE_CHARS = 1000
 MAX_PER_USER = 200
@@ -33,7 +36,7 @@ class Saved:
 
 def save(session: Session, user_id: int, name: str, params: Mapping[str, str]) -> Saved:
     kept = {k: str(v) for k, v in params.items() if k in SEARCH_PARAMS and str(v).strip()}
-    if not any(kept.get(k) for k in ("q", "site", "category", "tag", "from", "to")):
+    if not any(kept.get(k) for k in ("q", *FILTER_PARAMS)):
         raise AccountError("保存する検索には検索語か絞り込みが必要です。")
     if any(len(v) > MAX_VALUE_CHARS for v in kept.values()):
         raise AccountError(f"検索の条件が長すぎます（{MAX_VALUE_CHARS}文字まで）。")
