@@ -71,6 +71,7 @@ def names(kind: str, title: str, body: str = "") -> list[str]:
         # A surname and a given name standing together are one person.
         ("岸田文雄首相が演説した。", "person", ["岸田文雄"]),
         ("安倍晋三元首相の国葬が行われた。", "person", ["安倍晋三"]),
+        ("（文／神田はるひ）", "person", ["神田はるひ"]),
         ("ソフトバンクの孫正義社長が語った。", "person", ["孫正義"]),
         # A foreign name is joined at ・.
         ("バラク・オバマ大統領が演説した。", "person", ["バラク・オバマ"]),
@@ -111,6 +112,7 @@ def names(kind: str, title: str, body: str = "") -> list[str]:
         ("広島バルト11で上映された。", "place", ["広島"]),
         ("東京・銀座で開かれた。", "place", ["東京", "銀座"]),
         ("くまモンの人気が続く。", "place", []),
+        ("侍ジャパンが勝った。", "place", []),
         # Noise: upper-case words that are products, numbers, agency tags.
         ("新しいLGAソケットに対応した。", "org", []),
         ("十人が集まった。", "place", []),

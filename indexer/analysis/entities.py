@@ -128,6 +128,8 @@ NOT_NAMES = frozenset(
         "ゲッティイメージズ",
     }
 )
+# Japan is written 日本; ジャパン is a team's or a company's (侍ジャパン, 〜ジャパン株式会社).
+NOT_PLACES = frozenset({"ジャパン"})
 # Upper-case words are as often products and standards (LGA, MAX, UE) as bodies:
 # only these well-known ones are taken for organisations.
 KNOWN_ACRONYMS = frozenset(
@@ -143,19 +145,20 @@ _LATIN = re.compile(r"[A-Za-z\s.\-]+")
 _JOINERS = frozenset("・＝=")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Word:
     surface: str
     pos: tuple[str, ...]
     start: int
     end: int
     units: tuple[tuple[str, tuple[str, ...]], ...]  # A units: surface, part of speech
-    oov: bool = False  # not in the dictionary (an unknown name, as often as not)
+    oov: bool  # not in the dictionary (an unknown name, as often as not)
+    proper: str | None  # 人名, 地名 or 一般 for a proper noun, else None
 
-    @property
-    def proper(self) -> str | None:
-        """人名, 地名 or 一般 for a proper noun, else None."""
-        return self.pos[2] if self.pos[:2] == ("名詞", "固有名詞") else None
+
+# Parts of speech by id, and what each says of a proper noun: an article has
+# hundreds of words and a dictionary a few thousand parts of speech.
+_POS: dict[int, tuple[tuple[str, ...], str | None]] = {}
 
 
 def _words(text: str) -> list[_Word]:
@@ -164,14 +167,23 @@ def _words(text: str) -> list[_Word]:
     words = []
     for offset, piece in sentence_chunks(folded):
         for m in tokenizer.tokenize(piece):
-            pos = tuple(m.part_of_speech())
+            known = _POS.get(m.part_of_speech_id())
+            if known is None:
+                pos = tuple(m.part_of_speech())
+                proper = pos[2] if pos[:2] == ("名詞", "固有名詞") else None
+                known = _POS[m.part_of_speech_id()] = (pos, proper)
+            pos, proper = known
             start, end = offset + m.begin(), offset + m.end()
             units: tuple[tuple[str, tuple[str, ...]], ...] = ()
-            if pos[2] == "地名":
+            if proper == "地名":
                 units = tuple(
                     (a.surface(), tuple(a.part_of_speech())) for a in m.split(SplitMode.A)
                 )
-            words.append(_Word(text[start:end], pos, start, end, units, m.is_oov()))
+            words.append(
+                _Word(
+                    text[start:end], pos, start, end, units, proper is None and m.is_oov(), proper
+                )
+            )
     return words
 
 
@@ -218,6 +230,14 @@ def _people(words: list[_Word]) -> tuple[list[str], list[str]]:
                     and nxt.surface in _NAME_NUMERALS
                 ):
                     given.append(nxt)  # 安倍晋三: 晋 (名) and 三 (数詞)
+                elif (
+                    given
+                    and _HIRAGANA.fullmatch(given[-1].surface)
+                    and len(nxt.surface) == 1
+                    and _HIRAGANA.fullmatch(nxt.surface)
+                    and nxt.pos[0] == "名詞"
+                ):
+                    given.append(nxt)  # 神田はるひ: はる (名) and ひ (a noun)
                 else:
                     break
                 j += 1
@@ -227,7 +247,12 @@ def _people(words: list[_Word]) -> tuple[list[str], list[str]]:
                 continue
             if _title_after(words, i):
                 alone.append(w.surface)
-        elif kind == "一般" or (_katakana(w.surface) and _name_follows(words, i, strict=True)):
+        elif kind == "一般" or (
+            i + 1 < len(words)
+            and words[i + 1].surface in _JOINERS
+            and _katakana(w.surface)
+            and _name_follows(words, i, strict=True)
+        ):
             # Foreign names: parts joined at ・ (ティム・クック, バラク・オバマ, and
             # リュック・ベッソン, whose first part the dictionary reads as a word).
             parts, j = [w.surface], i + 1
@@ -284,6 +309,8 @@ def _places(words: list[_Word]) -> list[str]:
     for i, w in enumerate(words):
         if w.proper != "地名" or _in_a_brand(words, i) or _HIRAGANA.fullmatch(w.surface):
             continue
+        if w.surface in NOT_PLACES:
+            continue
         units = w.units or ((w.surface, w.pos),)
         for k, (surface, pos) in enumerate(units):
             if pos[:3] != ("名詞", "固有名詞", "地名"):
@@ -312,14 +339,14 @@ def _orgs(words: list[_Word]) -> list[str]:
         if w.surface in _COMPANY:
             found += _company_names(words, i)
             continue
-        if w.proper != "一般" and not (w.pos[1] == "普通名詞" and _foreign(w.surface)):
+        if w.proper != "一般":
+            if w.pos[1] == "普通名詞" and _announces(words, i) and _foreign(w.surface):
+                found.append(w.surface)  # グリーは20日、…
             continue
         name = w.surface
         nxt = words[i + 1] if i + 1 < len(words) and _adjacent(w, words[i + 1]) else None
         if _announces(words, i):
-            found.append(name)  # グリーは20日、…  Googleは31日、…
-        elif w.proper != "一般":
-            continue
+            found.append(name)  # Googleは31日、…
         elif name.endswith(ORG_ENDINGS) and len(name) > 1 and name not in ORG_ENDINGS:
             found.append(name)
         elif nxt is not None and nxt.surface == "社" and not _foreign(name):
