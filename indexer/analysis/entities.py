@@ -217,6 +217,10 @@ def _people(words: list[_Word]) -> tuple[list[str], list[str]]:
     while i < len(words):
         w = words[i]
         kind = w.pos[3] if w.proper == "人名" else None
+        if w.proper == "地名" and i + 1 < len(words) and _adjacent(w, words[i + 1]):
+            nxt = words[i + 1]
+            if nxt.proper == "人名" and nxt.pos[3] == "名":
+                kind = "姓"  # 清武弘嗣: a surname that is a place name too
         if kind == "姓":
             j = i + 1
             given = []
