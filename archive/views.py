@@ -73,10 +73,12 @@ def archive() -> Archive:
 # The search form's fields: every link that keeps the search (pages, the
 # suggestion, facets, the way back from an article) carries all of them.
 FORM_FIELDS = ("q", "sort", "from", "to", "limit", "site", "category", "tag", "group")
+FORM_FIELDS += ("person", "org", "place")
 # The filters besides the query, as URL parameters (the date range is from/to).
 # Each may be given several times (site=a&site=b: either site), and its values
 # left out with not_site=… (a facet's 除く); undated=1 keeps the articles without a date.
 FILTERS = {"site": "サイト", "category": "カテゴリー", "tag": "タグ"}
+FILTERS.update(person="人物", org="組織", place="地名")
 EXCLUSIONS = {f"not_{name}": name for name in FILTERS}
 FORM_FIELDS += (*EXCLUSIONS, "undated")
 REPEATABLE = (*FILTERS, *EXCLUSIONS)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from indexer import accounts
 from indexer.accounts import ADMIN, EDITOR, READER, ROLE_NAMES, ROLES, Account, TokenInfo, at_least
-from indexer.analysis import AnalyzedToken, analyze
+from indexer.analysis import AnalyzedToken, analyze, extract_entities
 from indexer.checking import IndexCheck, compare, database_versions, index_versions
 from indexer.config import Settings, search_budget
 from indexer.engine import ChangeBatch, IndexInfo, IndexStore
@@ -288,23 +288,29 @@ class Archive:
         group: bool = False,
         exclude: Mapping[str, Sequence[str]] | None = None,
         undated: bool = False,
+        person: str | Sequence[str] | None = None,
+        org: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
     ) -> SearchPage:
         """One page of results, with the facets of all of them.
 
         Dates as ``date`` or text (``2025-01-20``, ``令和7年1月20日``); ``site``,
         ``category`` and ``tag`` keep the articles with exactly that value (width
-        and case aside), or with any of several; ``exclude`` leaves out the
+        and case aside), or with any of several; ``person``, ``org`` and ``place``
+        those naming that person, organisation or place; ``exclude`` leaves out the
         articles with a value (``{"site": ["a.jp"]}``), ``undated`` keeps the
         articles without a date.  An empty ``query`` lists the articles (newest first
         with ``sort="newest"``).  With ``group``, near-identical articles (one wire
         story on several sites) are one result: pages count stories, ``total`` articles.
         """
+        named = {"site": site, "category": category, "tag": tag}
+        named.update(person=person, org=org, place=place)
         return self._search.search(
             query,
             page=page,
             page_size=page_size,
             sort=sort,
-            filters=_filters(site, category, tag, date_from, date_to, exclude, undated),
+            filters=_filters(named, date_from, date_to, exclude, undated),
             facet_limit=facet_limit,
             group=group,
         )
@@ -340,6 +346,9 @@ class Archive:
         tag: str | Sequence[str] | None = None,
         exclude: Mapping[str, Sequence[str]] | None = None,
         undated: bool = False,
+        person: str | Sequence[str] | None = None,
+        org: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
     ) -> DayCounts:
         """How many articles the search for ``query`` finds on each day (Tokyo time).
 
@@ -347,7 +356,9 @@ class Archive:
         filters), each once, on its day; an empty ``query`` counts every
         article the filters keep, to compare a query's counts with.
         """
-        filters = _filters(site, category, tag, date_from, date_to, exclude, undated)
+        named = {"site": site, "category": category, "tag": tag}
+        named.update(person=person, org=org, place=place)
+        filters = _filters(named, date_from, date_to, exclude, undated)
         return self._search.day_counts(query, filters)
 
     def concordance(
@@ -361,10 +372,15 @@ class Archive:
         tag: str | Sequence[str] | None = None,
         exclude: Mapping[str, Sequence[str]] | None = None,
         undated: bool = False,
+        person: str | Sequence[str] | None = None,
+        org: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
     ) -> Concordance:
         """Every word the search for ``query`` marks in its articles' bodies, with the text
         on either side (keyword in context), newest articles first."""
-        filters = _filters(site, category, tag, date_from, date_to, exclude, undated)
+        named = {"site": site, "category": category, "tag": tag}
+        named.update(person=person, org=org, place=place)
+        filters = _filters(named, date_from, date_to, exclude, undated)
         return self._search.concordance(query, filters)
 
     def story(self, article_id: int) -> list[ArticleRecord]:
@@ -388,6 +404,11 @@ class Archive:
     def analyze(text: str, *, query: bool = False) -> list[AnalyzedToken]:
         """The tokens the index stores for ``text``, or what ``text`` becomes as a query."""
         return analyze(text, query=query)
+
+    @staticmethod
+    def entities(title: str, body: str) -> dict[str, list[str]]:
+        """The people, organisations and places an article with this text names, by kind."""
+        return extract_entities(title, body)
 
     # Writing
 
@@ -768,6 +789,9 @@ class Archive:
         _check_both(copying, indexing)
         with reported(lambda: copying):
             total = restore_sqlite(source, self._engine)
+            # A backup made by an older version is at an older revision: bring it to
+            # this one's (the entities of 0005 are read then), as opening it would.
+            schema.prepare(self._engine, auto_upgrade=True)
         done = 0
 
         def indexed(count: int) -> None:
@@ -918,9 +942,7 @@ MAX_FILTER_CHARS = 300
 
 
 def _filters(
-    site: str | Sequence[str] | None,
-    category: str | Sequence[str] | None,
-    tag: str | Sequence[str] | None,
+    named: Mapping[str, str | Sequence[str] | None],
     date_from: str | date | None,
     date_to: str | date | None,
     exclude: Mapping[str, Sequence[str]] | None = None,
@@ -928,27 +950,27 @@ def _filters(
 ) -> Filters:
     """The filters of a search, or a :class:`QueryError` naming the one that cannot be.
 
-    ``site``, ``category`` and ``tag`` take one value or several (any of them);
-    ``exclude`` leaves out the articles with a value; ``undated`` keeps those
-    without a date.
+    ``named``: the value facets (site, category, tag, person, org, place), each
+    one value or several (any of them); ``exclude`` leaves out the articles
+    with a value; ``undated`` keeps those without a date.
     """
-    chosen = {"site": site, "category": category, "tag": tag}
-    values = {n: (v,) if isinstance(v, str) else tuple(v or ()) for n, v in chosen.items()}
+    values = {n: (v,) if isinstance(v, str) else tuple(v or ()) for n, v in named.items()}
     excluded = tuple((n, v) for n, vs in (exclude or {}).items() for v in vs)
     for name in exclude or {}:
-        if name not in chosen:
-            raise QueryError(f"{name} では除外できません（site、category、tag のどれかです）。")
+        if name not in named:
+            raise QueryError(f"{name} では除外できません（{'、'.join(named)} のどれかです）。")
     for name, value in [(n, v) for n, vs in values.items() for v in vs] + list(excluded):
         if value and len(value) > MAX_FILTER_CHARS:
             raise QueryError(
                 f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
             )
+    chosen = {n: vs[0] if len(vs) == 1 else vs or None for n, vs in values.items()}
     return Filters(
-        *(vs[0] if len(vs) == 1 else vs or None for vs in values.values()),
-        _day(date_from),
-        _day(date_to),
+        date_from=_day(date_from),
+        date_to=_day(date_to),
         excluded=excluded,
         undated=undated,
+        **chosen,
     )
 
 

@@ -350,6 +350,9 @@ def restore(file: Path, force: bool) -> None:
 @click.option("--site", help="Only articles of this site (exactly; width and case aside).")
 @click.option("--category", help="Only articles in this category.")
 @click.option("--tag", help="Only articles with this tag.")
+@click.option("--person", help="Only articles naming this person (岸田文雄).")
+@click.option("--org", help="Only articles naming this organisation (自民党).")
+@click.option("--place", help="Only articles naming this place (大阪).")
 @click.option(
     "--group/--no-group",
     default=True,
@@ -368,9 +371,12 @@ def search(
     site: str | None,
     category: str | None,
     tag: str | None,
+    person: str | None,
+    org: str | None,
+    place: str | None,
     group: bool,
 ) -> None:
-    """Search the archive (syntax: words, "phrase", OR, -word, title:, site:)."""
+    """Search the archive (syntax: words, "phrase", OR, -word, title:, site:, person:)."""
     result = open_archive().search(
         " ".join(words),
         page=page,
@@ -382,6 +388,9 @@ def search(
         category=category,
         tag=tag,
         group=group,
+        person=person,
+        org=org,
+        place=place,
     )
     if as_json:
         _echo_json(result.to_json())

@@ -147,6 +147,7 @@ def test_tables_align_japanese_and_numbers():
 
 
 SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth", "costly_queries"]
+SCRIPTS += ["entities"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -169,6 +170,7 @@ def test_every_benchmark_has_help(script):
         ("costly_queries", ["--home", "{tmp}/home", "--build-from", "{tmp}/nowhere"]),
         ("indexing", ["{tmp}/nowhere", "--home", "{tmp}/home"]),
         ("growth", ["--corpus", "{tmp}/nowhere", "--homes", "{tmp}/homes"]),
+        ("entities", ["--corpus", "{tmp}/nowhere"]),
     ],
 )
 def test_a_missing_corpus_is_a_clear_error(script, args, tmp_path):

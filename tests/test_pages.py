@@ -69,7 +69,7 @@ def test_api_facets_match_counting_by_hand(facet_client, facet_archive, word, fi
     expected_ids, expected_counts = brute_force(facet_archive, word, filters)
     assert {hit["id"] for hit in data["hits"]} == expected_ids
     assert data["total"] == len(expected_ids)
-    assert set(data["facets"]) == {"site", "category", "tag", "month"}
+    assert set(data["facets"]) == {"site", "category", "tag", "person", "org", "place", "month"}
     for name in ("site", "category", "tag", "month"):
         shown = {fold(v["value"]): v["count"] for v in data["facets"][name]}
         expected = dict(expected_counts[name])

@@ -7,11 +7,14 @@
   query word asks of them;
 - :mod:`~indexer.analysis.tokenizers`: the Whoosh tokenizers built on both,
   which the index pickles (their import path is part of the index format);
-- :mod:`~indexer.analysis.variants`: old and variant kanji, small kana.
+- :mod:`~indexer.analysis.variants`: old and variant kanji, small kana;
+- :mod:`~indexer.analysis.entities`: the people, organisations and places a
+  text names, from Sudachi's parts of speech.
 
 The names below are this package's interface; the rest of the code imports them from here.
 """
 
+from indexer.analysis.entities import ENTITY_KINDS, extract_entities
 from indexer.analysis.grams import (
     found_as_word,
     gram_runs,
@@ -47,6 +50,7 @@ from indexer.analysis.variants import fold_variants
 
 __all__ = [
     "ANALYZER_VERSION",
+    "ENTITY_KINDS",
     "STOP_PARTS_OF_SPEECH",
     "STOP_WORDS",
     "AnalyzedToken",
@@ -58,6 +62,7 @@ __all__ = [
     "bigram_analyzer",
     "dictionary_readings",
     "dictionary_version",
+    "extract_entities",
     "fold_katakana",
     "fold_variants",
     "found_as_word",

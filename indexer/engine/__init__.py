@@ -5,7 +5,8 @@ with NumPy: this package is where the two meet.  Everything else goes
 through the names below (a test keeps it so):
 
 - what an article becomes in the index (:mod:`~indexer.engine.documents`):
-  the schema, a document's fields, the codes of sites, categories and tags,
+  the schema, a document's fields, the codes of sites, categories, tags and
+  the entities (people, organisations, places) an article names,
   and ``SCHEMA_VERSION``; the import paths of the analyzers and of the codec
   (:mod:`~indexer.engine.segments`) are part of the format;
 - the index on disk (:mod:`~indexer.engine.generations`): generations
@@ -22,6 +23,7 @@ Query trees are Whoosh's own (``whoosh.query``), the engine's input language.
 
 from indexer.engine.cache import LRU
 from indexer.engine.documents import (
+    ENTITY_KINDS,
     SCHEMA_VERSION,
     article_document,
     article_version,
@@ -55,6 +57,7 @@ from indexer.engine.snapshot import READ_FAILURES, Postings, Snapshot, damaged, 
 __all__ = [
     "APPLIED_FILE",
     "CURRENT_FILE",
+    "ENTITY_KINDS",
     "LRU",
     "META_FILE",
     "NO_MATCHES",

@@ -22,6 +22,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from indexer.analysis import (
     ANALYZER_VERSION,
+    ENTITY_KINDS,
     bigram_analyzer,
     dictionary_version,
     morph_analyzer,
@@ -37,7 +38,9 @@ from indexer.store.models import Article
 # 5: the analyzers and the codec moved (indexer.analysis.tokenizers,
 #    indexer.engine.segments): Whoosh unpickles them by those paths.
 # 6: the lead (the body's opening) as a field of its own, for ranking headlines.
-SCHEMA_VERSION = "6"
+# 7: the people, organisations and places each article names, as codes in columns
+#    (facets, filters) and as written (labels, hits).
+SCHEMA_VERSION = "7"
 # The lead: the opening of the body, where a news article says what happened and
 # what its headline sums up (100-400 characters measured alike on Wikinews).
 LEAD_CHARS = 200
@@ -79,6 +82,10 @@ def make_schema() -> Schema:
         # The story of near-identical articles this one belongs to (indexer.store.stories):
         # its smallest article id, or the article's own id when it stands alone.
         story=COLUMN(NumericColumn("q", default=0)),
+        # The people, organisations and places it names (indexer.analysis.entities),
+        # each kind kept as the tags are: codes in a column, the names as written.
+        **{f"{kind}_codes": COLUMN(VarBytesColumn()) for kind in ENTITY_KINDS},
+        **{f"{kind}_list": STORED() for kind in ENTITY_KINDS},
     )
 
 
@@ -129,7 +136,18 @@ def article_document(article: Article) -> dict[str, Any]:
         "tag_codes": tag_codes(article.tags or []),
         "tag_list": list(article.tags or []),
         "story": article.story_id or article.id,
+        **entity_fields(article.entities or {}),
     }
+
+
+def entity_fields(entities: dict[str, list[str]]) -> dict[str, Any]:
+    """The columns and stored lists of an article's people, organisations and places."""
+    fields: dict[str, Any] = {}
+    for kind in ENTITY_KINDS:
+        names = list(entities.get(kind) or [])
+        fields[f"{kind}_codes"] = tag_codes(names)
+        fields[f"{kind}_list"] = names
+    return fields
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -159,6 +177,6 @@ def value_code(value: str | None) -> int:
 
 
 def tag_codes(tags: Iterable[str]) -> bytes:
-    """The codes of an article's tags, packed for the ``tag_codes`` column."""
+    """The codes of an article's tags (or names), packed for a ``tag_codes``-like column."""
     codes = sorted({c for c in (value_code(t) for t in tags) if c})
     return np.array(codes, dtype=">i8").tobytes()

@@ -10,8 +10,9 @@ the columns as arrays, a segment at a time, and keeps them.
 Counting a facet is ``np.unique`` over the codes of the matching documents, so
 its cost follows the size of the result set, never the size of the archive; a
 value's label (its spelling as written) is read from one document that has it,
-only for the values shown.  Filters (``site=``, ``category=``, ``tag=``, each
-of one value or several, with values left out; a date range, or no date) are
+only for the values shown.  Filters (``site=``, ``category=``, ``tag=``,
+``person=``, ``org=``, ``place=``, each of one value or several, with values
+left out; a date range, or no date) are
 masks over the same arrays, and each facet is counted with every filter
 applied but its own.
 """
@@ -24,12 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from indexer.engine import LRU, Snapshot, fold, value_code
+from indexer.engine import ENTITY_KINDS, LRU, Snapshot, fold, value_code
 from indexer.readers.dates import TOKYO
 
 # Values shown per facet (site, category, tag); months are all shown, in order.
 FACET_LIMIT = 10
-FACETS = ("site", "category", "tag", "month")
+# Facets whose values are lists per article (``{name}_codes`` columns, ``{name}_list``
+# stored labels): the tags, and the people, organisations and places named.
+LIST_FACETS = ("tag", *ENTITY_KINDS)
+FACETS = ("site", "category", *LIST_FACETS, "month")
 _TOKYO_OFFSET = 9 * 3600  # Japan has kept no daylight saving time since 1951
 
 
@@ -54,7 +58,7 @@ def month_bounds(text: str) -> tuple[date, date]:
 
 
 # The facets whose values filter: any of several chosen (OR), and some left out.
-VALUE_FACETS = ("site", "category", "tag")
+VALUE_FACETS = ("site", "category", *LIST_FACETS)
 Chosen = str | tuple[str, ...] | None
 
 
@@ -62,7 +66,8 @@ Chosen = str | tuple[str, ...] | None
 class Filters:
     """What the results are narrowed to, besides the query: exact values and a date range.
 
-    ``site``, ``category`` and ``tag`` each take one value or several (an
+    ``site``, ``category``, ``tag``, ``person``, ``org`` and ``place`` each
+    take one value or several (an
     article with any of them is kept); ``excluded`` leaves out the articles
     with a value, as ``(facet, value)`` pairs; ``undated`` keeps only the
     articles without a date.
@@ -75,6 +80,9 @@ class Filters:
     date_to: date | None = None
     excluded: tuple[tuple[str, str], ...] = ()
     undated: bool = False
+    person: Chosen = None
+    org: Chosen = None
+    place: Chosen = None
 
     def chosen(self, facet: str) -> tuple[str, ...]:
         """The values of ``facet`` an article may have to be kept (none: any)."""
@@ -101,6 +109,7 @@ class Filters:
             "site": shown("site"),
             "category": shown("category"),
             "tag": shown("tag"),
+            **{kind: shown(kind) for kind in ENTITY_KINDS},
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
             "excluded": {f: list(self.left_out(f)) for f in VALUE_FACETS if self.left_out(f)},
@@ -132,6 +141,10 @@ class Facets:
     site: tuple[FacetValue, ...] = ()
     category: tuple[FacetValue, ...] = ()
     tag: tuple[FacetValue, ...] = ()
+    # The people, organisations and places named (each article once per name).
+    person: tuple[FacetValue, ...] = ()
+    org: tuple[FacetValue, ...] = ()
+    place: tuple[FacetValue, ...] = ()
     # Every month with matches, oldest first ("YYYY-MM"); the date range is not applied.
     month: tuple[FacetValue, ...] = ()
     undated: int = 0  # matching articles without a date (in no month)
@@ -183,8 +196,8 @@ def narrow(snapshot: Snapshot, ids: np.ndarray, filters: Filters) -> Narrowed:
         chosen, left_out = _codes(filters.chosen(name)), _codes(filters.left_out(name))
         if not (len(chosen) or len(left_out)):
             continue
-        if name == "tag":
-            row, codes = snapshot.column_rows("tag_codes", ids)
+        if name in LIST_FACETS:
+            row, codes = snapshot.column_rows(f"{name}_codes", ids)
             mask = np.zeros(len(ids), dtype=bool) if len(chosen) else np.ones(len(ids), dtype=bool)
             mask[row[np.isin(codes, chosen)]] = True
             mask[row[np.isin(codes, left_out)]] = False
@@ -279,19 +292,21 @@ def count_facets(
             values.append(FacetValue(text, count, code in active, code in left_out))
         out[facet] = tuple(values)
 
-    chosen = ids[narrowed.all(but="tag")]
-    row, codes = snapshot.column_rows("tag_codes", chosen)
-    active, left_out = marks("tag")
-    tags = []
-    for code, count in _top(codes, limit, active | left_out):
-        docnum = int(chosen[row[np.argmax(codes == code)]])
+    for facet in LIST_FACETS:
+        chosen = ids[narrowed.all(but=facet)]
+        row, codes = snapshot.column_rows(f"{facet}_codes", chosen)
+        active, left_out = marks(facet)
+        values = []
+        for code, count in _top(codes, limit, active | left_out):
+            docnum = int(chosen[row[np.argmax(codes == code)]])
 
-        def tag_label(stored, code=code):
-            return next((t for t in stored.get("tag_list") or () if value_code(t) == code), "")
+            def list_label(stored, code=code, facet=facet):
+                listed = stored.get(f"{facet}_list") or ()
+                return next((t for t in listed if value_code(t) == code), "")
 
-        text = label("tag", code, docnum, tag_label)
-        tags.append(FacetValue(text, count, code in active, code in left_out))
-    out["tag"] = tuple(tags)
+            text = label(facet, code, docnum, list_label)
+            values.append(FacetValue(text, count, code in active, code in left_out))
+        out[facet] = tuple(values)
 
     chosen = ids[narrowed.all(but="date")]
     dated = chosen[snapshot.column("undated")[chosen] == 0]

@@ -21,7 +21,8 @@ from indexer.search.ranking import Found
 
 
 def filter_docs(evaluator: Evaluator, f: Filter) -> np.ndarray:
-    """The live documents a ``site:``, ``category:`` or ``tag:`` filter keeps (not negated).
+    """The live documents a ``site:``, ``category:``, ``tag:``, ``person:``, ``org:`` or
+    ``place:`` filter keeps (not negated).
 
     Values are folded as the facets fold them (width, case): ``tag:AI`` keeps
     the articles tagged ＡＩ, as ``tag=AI`` does.  A site keeps its subdomains.
@@ -33,7 +34,7 @@ def filter_docs(evaluator: Evaluator, f: Filter) -> np.ndarray:
     if f.field == "category":
         keep = snapshot.column("category_code") == code
     else:
-        starts, codes = snapshot.column_lists("tag_codes")
+        starts, codes = snapshot.column_lists(f"{f.field}_codes")
         keep = np.zeros(snapshot.doc_count_all, dtype=bool)
         keep[np.searchsorted(starts, np.flatnonzero(codes == code), side="right") - 1] = True
     return np.flatnonzero(keep & snapshot.live).astype(np.int64)

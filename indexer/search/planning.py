@@ -115,7 +115,7 @@ class Plan:
     literal: wq.Query | None = None
     several: bool = False  # more than one required clause
     exclude: wq.Query | None = None  # the -words
-    filters: tuple[Filter, ...] = ()  # site:, category:, tag: (narrow, never rank)
+    filters: tuple[Filter, ...] = ()  # site:, category:, tag:, person:… (narrow, never rank)
     sentence: bool = False  # typed as a sentence: ranked by any of its words
     # A sentence's names and unknown words, each whole: when no match holds them all,
     # the matches are fragments of the question, and the page says so as for partial ones.

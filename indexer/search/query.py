@@ -8,10 +8,12 @@
     title:空港           the word in the title
     site:example.jp     only articles from that site (and its subdomains)
     category:経済 tag:AI only articles in that category / with that tag
+    person:岸田文雄 org:自民党 place:大阪
+                        only articles naming that person / organisation / place
 
 A query is a list of clauses that must all hold; a clause is one or more
-alternatives joined by OR.  Filters (site:, category:, tag:) narrow the results
-without taking part in ranking.
+alternatives joined by OR.  Filters (site:, category:, tag:, person:, org:,
+place:) narrow the results without taking part in ranking.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from dataclasses import dataclass
 
 from indexer.errors import QueryError
 
-FILTER_FIELDS = ("site", "category", "tag")
+FILTER_FIELDS = ("site", "category", "tag", "person", "org", "place")
+# What each filter's empty value is told to look like.
+_FILTER_EXAMPLES = {
+    "site": "example.jp",
+    "category": "経済",
+    "tag": "AI",
+    "person": "岸田文雄",
+    "org": "自民党",
+    "place": "大阪",
+}
 # What one query may ask for.  Searching, marking and "did you mean" cost grows
 # with the words (Whoosh's matchers with the square of the clauses): a query
 # of thousands of words, or megabytes of text in a URL, could hold a server
@@ -155,8 +166,9 @@ def _word(piece: _Piece) -> tuple[Word | Filter | None, bool]:
         value = value or match.group("value")
         if field in FILTER_FIELDS:
             if not value:
-                raise QueryError(f"{field}: の後に値を入れてください（例: {field}:example.jp）")
-            # A host is written in lower case; a category or tag as typed, and
+                example = _FILTER_EXAMPLES[field]
+                raise QueryError(f"{field}: の後に値を入れてください（例: {field}:{example}）")
+            # A host is written in lower case; a category, tag or name as typed, and
             # folded where it is compared (search.finding), like the facets' values.
             return Filter(field, value.lower() if field == "site" else value, negated), negated
         if field == "title":

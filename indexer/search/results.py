@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from indexer.engine import Snapshot
+from indexer.engine import ENTITY_KINDS, Snapshot
 from indexer.readers.dates import TOKYO
 from indexer.search.facets import Facets, Filters
 from indexer.search.highlight import Highlighter, Snippet, phrase_spans
@@ -78,6 +78,9 @@ class SearchHit:
     # and how many there are (more than are listed, past MAX_COPIES_LISTED).
     copies: tuple[StoryCopy, ...] = ()
     copy_count: int = 0
+    # The people, organisations and places it names, by kind (each kind's names
+    # most mentioned first): {"person": ("岸田文雄",), "org": (), "place": ("大阪",)}.
+    entities: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class SearchHit:
             "score": round(self.score, 4) if self.score is not None else None,
             "duplicates": [copy.to_json() for copy in self.copies],
             "duplicate_count": self.copy_count,
+            "entities": {kind: list(self.entities.get(kind, ())) for kind in ENTITY_KINDS},
         }
 
 
@@ -222,6 +226,7 @@ def hit(
         snippet=snippet,
         title_marked=highlighter.whole(title, found=found["title"], field="title"),
         score=score,
+        entities={kind: tuple(fields.get(f"{kind}_list") or ()) for kind in ENTITY_KINDS},
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, or
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from indexer.analysis import extract_entities
 from indexer.errors import ArticleNotFound, ArticleRejected, EditConflict
 from indexer.readers.dates import TOKYO
 from indexer.readers.drafts import ArticleDraft
@@ -207,7 +208,10 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
         if twin is not None:
             return Saved(Outcome.UNCHANGED, twin)
         article = Article(
-            **values, source_path=draft.source_path, source_format=draft.source_format
+            **values,
+            source_path=draft.source_path,
+            source_format=draft.source_format,
+            entities=extract_entities(values["title"], values["body"]),
         )
         session.add(article)
         session.flush()
@@ -221,6 +225,8 @@ def save_article(session: Session, draft: ArticleDraft) -> Saved:
         return Saved(Outcome.UNCHANGED, existing)
     for key, value in changed.items():
         setattr(existing, key, value)
+    if "title" in changed or "body" in changed:
+        existing.entities = extract_entities(existing.title, existing.body)
     existing.source_path = draft.source_path
     existing.source_format = draft.source_format
     existing.updated_at = utcnow()
@@ -324,6 +330,8 @@ def edit_article(
         article.content_hash = new_hash
     for key in changed:
         setattr(article, key, values[key])
+    if "title" in changed:
+        article.entities = extract_entities(article.title, article.body)
     article.updated_at = utcnow()
     session.flush()
     changes.record(session, article.id, changes.UPDATE)

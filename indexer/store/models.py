@@ -68,6 +68,10 @@ class Article(Base):
     # The story this article is a copy of (near-identical articles, such as one wire
     # story on several sites): the smallest id among them; None when it stands alone.
     story_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The people, organisations and places its title and body name, by kind
+    # ({"person": [...], "org": [...], "place": [...]}; indexer.analysis.entities),
+    # worked out when it is stored or its text changes (revision 0005).
+    entities: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"Article(id={self.id!r}, title={self.title!r})"

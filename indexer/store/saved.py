@@ -15,8 +15,9 @@ from indexer.store.models import SavedSearch
 # The parameters a saved search keeps (a search page's, less its page); a filter
 # may have several values (site=a&site=b), kept as a list.
 SEARCH_PARAMS = ("q", "sort", "from", "to", "site", "category", "tag", "group", "limit")
-SEARCH_PARAMS += ("not_site", "not_category", "not_tag", "undated")
-REPEATABLE = ("site", "category", "tag", "not_site", "not_category", "not_tag")
+VALUE_PARAMS = ("site", "category", "tag", "person", "org", "place")
+SEARCH_PARAMS += ("person", "org", "place", *(f"not_{n}" for n in VALUE_PARAMS), "undated")
+REPEATABLE = (*VALUE_PARAMS, *(f"not_{n}" for n in VALUE_PARAMS))
 NARROWING = ("q", "from", "to", *REPEATABLE)
 MAX_NAME_CHARS = 200
 MAX_VALUE_CHARS = 1000
