@@ -81,11 +81,12 @@ from indexer.store.audit import Event
 from indexer.store.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.store.copying import CopyResult, copy_database
 from indexer.store.exporting import write_jsonl
+from indexer.store.models import Article
 from indexer.store.resemblance import DuplicatePair, near_duplicates
 from indexer.store.revisions import Revision, SchemaStatus
 from indexer.store.saved import SEARCH_PARAMS
 from indexer.store.saved import Saved as SavedSearch
-from indexer.store.stories import story_members
+from indexer.store.stories import story_copies, story_members
 
 __all__ = [
     "ADMIN",
@@ -114,6 +115,7 @@ __all__ = [
     "ArticleRecord",
     "CopyResult",
     "DuplicateMatch",
+    "ExportedArticle",
     "FACET_LIMIT",
     "FacetValue",
     "Facets",
@@ -195,6 +197,30 @@ class DuplicateMatch:
     second: ArticleRecord
 
 
+@dataclass(frozen=True)
+class ExportedArticle:
+    """One article of an export: its record, and the ids of the other articles of its story."""
+
+    record: ArticleRecord
+    copies: tuple[int, ...]
+
+
+# An export reads this many articles at a time (their copies with one query).
+EXPORT_BATCH = 500
+
+
+def _in_story(article: Article, copies: list[int]) -> ArticleRecord:
+    """The article's record, its ``story_id`` the story's id whenever it has copies.
+
+    The database labels a story's first article with its own id or with None
+    (see ``indexer.store.stories``); a reader of the record should not need to know.
+    """
+    record = ArticleRecord.of(article)
+    if record.story_id is None and copies:
+        record = replace(record, story_id=record.id)
+    return record
+
+
 class Archive:
     """One archive: its articles (the source of truth) and the index that finds them.
 
@@ -242,13 +268,16 @@ class Archive:
         if not 0 < article_id <= MAX_ARTICLE_ID:
             raise ArticleNotFound(f"ID {article_id} の記事はありません。")
         with self._session() as session:
-            return ArticleRecord.of(get_article(session, article_id))
+            article = get_article(session, article_id)
+            return _in_story(article, story_copies(session, [article])[article.id])
 
     def articles(self, ids: list[int]) -> list[ArticleRecord]:
         """The articles with these ids, in that order (ids of no article left out)."""
         ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
         with self._session() as session:
-            return [ArticleRecord.of(a) for a in get_articles(session, ids)]
+            articles = get_articles(session, ids)
+            copies = story_copies(session, articles)
+            return [_in_story(a, copies[a.id]) for a in articles]
 
     def article_count(self) -> int:
         with self._session() as session:
@@ -291,20 +320,16 @@ class Archive:
         with ``sort="newest"``).  With ``group``, near-identical articles (one wire
         story on several sites) are one result: pages count stories, ``total`` articles.
         """
-        for name, value in (("site", site), ("category", category), ("tag", tag)):
-            if value and len(value) > MAX_FILTER_CHARS:
-                raise QueryError(
-                    f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
-                )
-        return self._search.search(
+        found = self._search.search(
             query,
             page=page,
             page_size=page_size,
             sort=sort,
-            filters=Filters(site, category, tag, _day(date_from), _day(date_to)),
+            filters=_filters(site, category, tag, date_from, date_to),
             facet_limit=facet_limit,
             group=group,
         )
+        return self._with_authors(found)
 
     def browse(
         self,
@@ -316,7 +341,7 @@ class Archive:
         group: bool = False,
     ) -> SearchPage:
         """Every article (newest first), with the facets of the whole archive."""
-        return self._search.search(
+        found = self._search.search(
             "",
             page=page,
             page_size=page_size,
@@ -325,11 +350,62 @@ class Archive:
             listing=True,
             group=group,
         )
+        return self._with_authors(found)
+
+    def _with_authors(self, page: SearchPage) -> SearchPage:
+        """The page's hits with their authors and tags, read from the database (one query:
+        the index keeps no author)."""
+        if not page.hits:
+            return page
+        with self._session() as session:
+            stored = {a.id: a for a in get_articles(session, [hit.id for hit in page.hits])}
+        hits = tuple(
+            replace(hit, author=stored[hit.id].author, tags=tuple(stored[hit.id].tags or ()))
+            if hit.id in stored
+            else hit
+            for hit in page.hits
+        )
+        return replace(page, hits=hits)
+
+    def export_records(
+        self,
+        query: str = "",
+        *,
+        sort: str = "relevance",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        site: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+    ) -> Iterator[ExportedArticle]:
+        """Every article a search finds, in its order: the articles its ``total`` counts.
+
+        Every copy of a story is an article of its own (as ``total`` counts
+        them, grouped or not); an empty ``query`` without filters is every
+        article.  The search is run (and a bad argument raised) before the
+        first article is read; the articles are then read ``EXPORT_BATCH`` at
+        a time, so an export of the whole archive never sits in memory (only
+        its ids do).  An article deleted meanwhile is left out.
+        """
+        filters = _filters(site, category, tag, date_from, date_to)
+        ids = self._search.matching_ids(query, sort, filters, listing=not query.strip())
+        return self._exported(ids)
+
+    def _exported(self, ids: list[int]) -> Iterator[ExportedArticle]:
+        with self._session() as session:
+            for start in range(0, len(ids), EXPORT_BATCH):
+                articles = get_articles(session, ids[start : start + EXPORT_BATCH])
+                copies = story_copies(session, articles)
+                for article in articles:
+                    found = copies[article.id]
+                    yield ExportedArticle(_in_story(article, found), tuple(found))
+                session.expunge_all()
 
     def story(self, article_id: int) -> list[ArticleRecord]:
         """The other articles of this one's story (near-identical copies), oldest first."""
         with self._session() as session:
-            return [ArticleRecord.of(a) for a in story_members(session, article_id)]
+            # Each is in a story with this article: its story_id is never None.
+            return [_in_story(a, [article_id]) for a in story_members(session, article_id)]
 
     def highlighter(self, query: str) -> Highlighter:
         """What a search for ``query`` marks, to mark an article opened from its results."""
@@ -874,6 +950,29 @@ def migration_history() -> list[Revision]:
 MAX_DATE_CHARS = 100
 # A site, category or tag is a name; a longer one matches nothing anyway.
 MAX_FILTER_CHARS = 300
+
+
+def _filters(
+    site: str | None,
+    category: str | None,
+    tag: str | None,
+    date_from: str | date | None,
+    date_to: str | date | None,
+) -> Filters:
+    """The filters of a search, a date that cannot be read named as the argument at fault."""
+    for name, value in (("site", site), ("category", category), ("tag", tag)):
+        if value and len(value) > MAX_FILTER_CHARS:
+            raise QueryError(
+                f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。", name
+            )
+    days = []
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        try:
+            days.append(_day(value))
+        except QueryError as exc:
+            exc.parameter = exc.parameter or name
+            raise
+    return Filters(site, category, tag, *days)
 
 
 def _day(value: str | date | None) -> date | None:

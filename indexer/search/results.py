@@ -78,10 +78,16 @@ class SearchHit:
     # and how many there are (more than are listed, past MAX_COPIES_LISTED).
     copies: tuple[StoryCopy, ...] = ()
     copy_count: int = 0
+    # From the database, not the index (which keeps no author): filled in by the door.
+    author: str | None = None
+    tags: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             **_brief_json(self),
+            "author": self.author,
+            "category": self.category,
+            "tags": list(self.tags),
             "snippet": self.snippet.html(),
             "score": round(self.score, 4) if self.score is not None else None,
             "duplicates": [copy.to_json() for copy in self.copies],
