@@ -90,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The synonym map takes a second or two to build the first time: not on a reader's search.
     threading.Thread(target=archive.load_synonyms, name="load-synonyms", daemon=True).start()
 
-    from archive import accounts, editing, exports, headers, views
+    from archive import accounts, caching, editing, exports, headers, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts.bp)
@@ -102,5 +102,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.view_functions["accounts.login"] = limiter.limit(
         lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"]
     )(accounts.login)
+    caching.register(app)
     headers.register(app)
     return app

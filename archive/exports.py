@@ -9,7 +9,7 @@ so a field added to the record is exported too) and ``copies``, the ids of
 the other articles of its story; ``body=0`` leaves the body out.
 
 The rows are read from the database a batch at a time and written as they
-come (a generator under ``stream_with_context``): an export of the whole
+come (a generator the response streams): an export of the whole
 archive never sits in memory.  CSV starts with a UTF-8 byte order mark, which
 is how Excel knows the file is UTF-8 (without it, it reads Japanese as
 Shift_JIS); its values are quoted where they hold a comma, a quote or a line
@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, url_for
 
 from archive.auth import archive
 from archive.views import (
@@ -177,7 +177,10 @@ def export():
     except QueryError as exc:
         return bad_parameter(exc)
     mimetype, ext = EXPORT_FORMATS[fmt]
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    # A plain generator: it needs no request context (the archive was passed in), and
+    # Flask-Compress wraps a stream it compresses in stream_with_context itself, which
+    # cannot be nested.
+    response = Response(chunks, mimetype=mimetype)
     response.headers["Content-Disposition"] = file_names(query, ext)
     return response
 

@@ -1,18 +1,24 @@
 """Exporting a result set at 100,000 articles: rows a second, time and peak memory.
 
-Importing 100,000 real articles takes most of an hour here, so the archive is
-built from 100,000 short synthetic articles (a few sentences each, with site,
-author, category, tags, a date; one in ten a copy of an earlier one's story),
-written as JSON Lines and imported with ``python -m indexer import``, into
-``--home`` (reused when it already holds them).  The word 社会 is in every
-title, 経済 in about half.
+Importing 100,000 articles takes most of an hour on a quiet machine (Sudachi
+reads every one, stories are placed one by one), so the archive is built
+straight, the way bench/facets.py builds its index: 100,000 synthetic rows
+(a few hundred characters of news prose each, with site, author, category,
+tags, a date; one in ten a copy in an earlier one's story) are written into
+the database that ``Archive`` created (SQLite, with the standard library's
+``sqlite3``), and the index is built from the same articles through
+``IndexStore.rebuild`` with only their titles' words as text (what the export
+searches; the body the index would hold changes nothing an export does).
+The word 社会 is in every title, 経済 in about half.  ``--home`` is reused
+when it already holds them.
 
 Each export runs in a process of its own, as the web app streams it to a
-client (``Archive.export_records`` → the rows ``/api/search/export`` writes),
-and is measured by its wall time and its largest resident set (``ru_maxrss``
-of the child).  Beside them in the same run, the reference: ``python -m
-indexer export WORDS`` (the command line's JSON Lines export, which reads
-every matching article into memory first).
+client (``Archive.export_records`` → the chunks ``/api/search/export``
+writes, archive.exports.write_rows), to a file, measured by its wall time
+and its largest resident set (``ru_maxrss`` of the child).  Beside them in
+the same run, the reference: ``python -m indexer export WORDS`` (the command
+line's JSON Lines export, which reads every matching article into memory
+first), and the floor: a process that opens the archive and runs the search.
 
     python bench/export.py [--home /tmp/bench-homes/export-100k] [--articles N]
 """
@@ -20,45 +26,34 @@ every matching article into memory first).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import open_archive, run_indexer  # noqa: E402
+from bench.common import open_archive  # noqa: E402
+from indexer.engine import IndexStore  # noqa: E402
+from indexer.errors import ArchiveError  # noqa: E402
 
 ARTICLES = 100_000
 HOME = Path(tempfile.gettempdir()) / "bench-homes" / "export-100k"
-JST = timezone(timedelta(hours=9))
 SITES = [f"site{n}.example" for n in range(30)]
 CATEGORIES = ["政治", "経済", "社会", "国際", "科学", "スポーツ", "文化", "地域"]
 AUTHORS = [
-    f"{family}{given}"
-    for family in "佐藤 鈴木 高橋 田中 伊藤".split()
-    for given in "一郎 花子 健 美咲".split()
+    f"{f}{g}" for f in ("佐藤", "鈴木", "高橋", "田中", "伊藤") for g in ("一郎", "花子", "健")
 ]
-TAGS = [
-    "選挙",
-    "円安",
-    "地震",
-    "台風",
-    "五輪",
-    "電池",
-    "半導体",
-    "観光",
-    "医療",
-    "教育",
-    "鉄道",
-    "農業",
-]
+TAGS = ["選挙", "円安", "地震", "台風", "五輪", "電池", "半導体", "観光", "医療", "教育", "鉄道"]
 SENTENCES = [
     "政府は来年度の予算案を閣議決定した。",
     "市場では円相場が大きく動いた。",
@@ -77,80 +72,142 @@ SENTENCES = [
 QUERIES = ("社会", "経済")
 
 
-def synthetic(count: int, out: Path, per_file: int = 10_000) -> list[Path]:
-    """Write ``count`` synthetic articles as JSON Lines files in ``out``."""
+def synthetic(count: int):
+    """``count`` synthetic articles (the fields the database and the index take), one by one."""
     rng = random.Random(20251203)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    bodies: list[str] = []
-    start = datetime(2019, 1, 1, 9, tzinfo=JST)
-    handle = None
-    for n in range(count):
-        if n % per_file == 0:
-            if handle is not None:
-                handle.close()
-            paths.append(out / f"articles-{n // per_file + 1:03d}.jsonl")
-            handle = paths[-1].open("w", encoding="utf-8")
+    start = datetime(2019, 1, 1, tzinfo=UTC)
+    bodies: list[tuple[int, str]] = []
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    for n in range(1, count + 1):
+        story = None
         if bodies and rng.random() < 0.1:
-            body = rng.choice(bodies[-2000:])  # a copy of a recent story, on another site
+            story, body = rng.choice(bodies[-2000:])  # a copy of a recent story, elsewhere
+            body += f"（{n}）"
         else:
-            body = f"記事{n}番。" + "".join(rng.choices(SENTENCES, k=6))
-            bodies.append(body)
-        words = "社会 経済" if rng.random() < 0.5 else "社会"
-        record = {
-            "title": f"{words}の話題 第{n}号",
-            "body": body,
-            "url": f"https://{rng.choice(SITES)}/news/{n}",
-            "site": rng.choice(SITES),
-            "author": rng.choice(AUTHORS) if rng.random() < 0.8 else None,
-            "category": rng.choice(CATEGORIES),
-            "tags": rng.sample(TAGS, rng.randint(0, 4)),
-            "published_at": (start + timedelta(minutes=30 * n)).isoformat(),
-        }
-        assert handle is not None
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    if handle is not None:
-        handle.close()
-    return paths
+            body = f"記事{n}番。" + "".join(rng.choices(SENTENCES, k=12))
+            bodies.append((n, body))
+        site = rng.choice(SITES)
+        yield SimpleNamespace(
+            id=n,
+            title=f"{'社会 経済' if rng.random() < 0.5 else '社会'}の話題 第{n}号",
+            body=body,
+            captions=[],
+            url=f"https://{site}/news/{n}",
+            site=site,
+            agency=None,
+            author=rng.choice(AUTHORS) if rng.random() < 0.8 else None,
+            category=rng.choice(CATEGORIES),
+            tags=rng.sample(TAGS, rng.randint(0, 4)),
+            published_at=start + timedelta(minutes=30 * n),
+            updated_at=now,
+            story_id=story,
+        )
+
+
+def _sql_time(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(sep=" ")  # naive UTC, as the archive keeps it
+
+
+def build(home: Path, count: int) -> None:
+    """The archive's database filled with ``count`` articles, and its index built from them."""
+    archive = open_archive(home)  # creates the database with the archive's schema
+    index_root = archive.settings.index_root
+    archive.close()
+    columns = (
+        "id, title, body, url, site, agency, author, credit_sources, captions, published_at,"
+        " category, tags, content_hash, source_path, source_format, imported_at, updated_at,"
+        " story_id"
+    )
+    started = time.perf_counter()
+    with sqlite3.connect(home / "archive.db") as db:
+        db.executemany(
+            f"INSERT INTO articles ({columns}) VALUES ({', '.join('?' * 18)})",
+            (
+                (
+                    a.id,
+                    a.title,
+                    a.body,
+                    a.url,
+                    a.site,
+                    a.agency,
+                    a.author,
+                    "[]",
+                    "[]",
+                    _sql_time(a.published_at),
+                    a.category,
+                    json.dumps(a.tags, ensure_ascii=False),
+                    hashlib.sha256(f"{a.title}\n{a.body}".encode()).hexdigest(),
+                    None,
+                    "jsonl",
+                    _sql_time(a.updated_at),
+                    _sql_time(a.updated_at),
+                    a.story_id,
+                )
+                for a in synthetic(count)
+            ),
+        )
+    print(f"  stored {count:,} articles in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    index = IndexStore(index_root)
+    index.rebuild(
+        (SimpleNamespace(**{**vars(a), "body": ""}) for a in synthetic(count)), expected=count
+    )
+    print(f"  indexed them in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def ensure_archive(home: Path, count: int) -> None:
-    if (home / "archive.db").exists() and open_archive(home).article_count() >= count:
-        return
-    with tempfile.TemporaryDirectory() as scratch:
-        files = synthetic(count, Path(scratch))
-        print(f"importing {count:,} synthetic articles into {home} …", flush=True)
-        run = run_indexer(home, "import", *map(str, files))
-    print(f"  imported in {run.seconds:.0f} s", flush=True)
+    if (home / "archive.db").exists():
+        with open_archive(home) as archive:
+            try:
+                if archive.article_count() == count and archive.index_info().documents == count:
+                    return
+            except ArchiveError:
+                pass
+        sys.exit(
+            f"{home} holds another archive (or half of one): remove it, or name another --home"
+        )
+    print(f"building {count:,} synthetic articles into {home} …", flush=True)
+    build(home, count)
 
 
-# Run in a child process: one export, its rows counted, written to /dev/null.
+# One export in a child process: the archive opened and the query searched once
+# (the index's columns read, the synonyms loaded), then the export alone timed.
 CHILD = """
 import sys, time
-from archive.export import write_rows
+from archive.exports import write_rows
 from bench.common import open_archive
-archive = open_archive(sys.argv[1])
+home, mode, query, path = sys.argv[1:5]
+archive = open_archive(home)
+archive.search(query)
 started = time.perf_counter()
-rows = 0
-with open(sys.argv[4], "wb") as out:
-    for chunk in write_rows(archive, sys.argv[2], query=sys.argv[3]):
-        out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-        rows += chunk.count("\\n") if sys.argv[2] == "jsonl" else 0
-print(time.perf_counter() - started, rows)
+with open(path, "w", encoding="utf-8", newline="") as out:
+    if mode == "reference":
+        archive.export(out, query)
+    elif mode != "idle":
+        for chunk in write_rows(archive, mode, query):
+            out.write(chunk)
+print(time.perf_counter() - started)
 """
 
 
-def measure(command: list[str], home: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of ``command`` (a Python child)."""
+def run_child(home: Path, mode: str, query: str, path: Path) -> tuple[float, float]:
+    """The export's own seconds, and the child's peak resident MiB (``ru_maxrss``)."""
     env = {**os.environ, "ARCHIVE_HOME": str(home), "PYTHONPATH": str(ROOT)}
     env.pop("ARCHIVE_DATABASE_URL", None)
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(command)} failed")
+    command = [sys.executable, "-c", CHILD, str(home), mode, query, str(path)]
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out)
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"the {mode} export of {query} failed")
+        out.seek(0)
+        seconds = float(out.read().decode().strip().splitlines()[-1])
     return seconds, usage.ru_maxrss / 1024
+
+
+def lines(path: Path) -> int:
+    with path.open("rb") as data:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
 
 
 def main() -> None:
@@ -159,46 +216,33 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=ARTICLES)
     args = parser.parse_args()
     ensure_archive(args.home, args.articles)
-    archive = open_archive(args.home)
-    print(f"{archive.article_count():,} articles in {args.home}")
-    # The baseline every row costs: a process that opens the archive and runs the search.
-    idle = [
-        sys.executable,
-        "-c",
-        "import sys; from bench.common import open_archive; "
-        "a = open_archive(sys.argv[1]); a.search(sys.argv[2])",
-        str(args.home),
-        QUERIES[0],
-    ]
-    base_s, base_mib = measure(idle, args.home)
-    print(f"opening the archive and one search: {base_s:.1f} s, {base_mib:.0f} MiB peak")
+    with open_archive(args.home) as archive:
+        totals = {query: archive.search(query).total for query in QUERIES}
+    print(f"{args.articles:,} articles in {args.home}; each export in a process of its own")
     print()
-    print("| query | rows | export | total s | rows/s | peak MiB |")
-    print("| ----- | ---: | ------ | ------: | -----: | -------: |")
+    print("| query | rows | export | seconds | rows/s | MiB written | peak MiB (over idle) |")
+    print("| ----- | ---: | ------ | ------: | -----: | ----------: | -------------------: |")
+    names = {
+        "csv": "CSV (web)",
+        "jsonl": "JSON Lines (web)",
+        "reference": "indexer export (reference)",
+    }
     with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "export"
         for query in QUERIES:
-            rows = archive.search(query).total
-            runs = {
-                fmt: [sys.executable, "-c", CHILD, str(args.home), fmt, query, f"{scratch}/x"]
-                for fmt in ("csv", "jsonl")
-            }
-            runs["indexer export (reference)"] = [
-                sys.executable,
-                "-m",
-                "indexer",
-                "export",
-                query,
-                "--output",
-                f"{scratch}/y",
-            ]
-            for name, command in runs.items():
-                seconds, mib = measure(command, args.home)
-                work = max(seconds - base_s, 1e-9)
+            _, idle = run_child(args.home, "idle", query, path)
+            rows = totals[query]
+            for mode, name in names.items():
+                seconds, peak = run_child(args.home, mode, query, path)
+                written = lines(path) - (mode == "csv")
+                if written != rows:
+                    sys.exit(f"the {name} export of {query} wrote {written:,} rows, not {rows:,}")
+                size = path.stat().st_size / 1_048_576
                 print(
-                    f"| {query} | {rows:,} | {name} | {seconds:.1f} | "
-                    f"{rows / work:,.0f} | {mib:.0f} |"
+                    f"| {query} | {rows:,} | {name} | {seconds:.1f} | {rows / seconds:,.0f} | "
+                    f"{size:,.0f} | {peak:,.0f} (+{peak - idle:,.0f}) |",
+                    flush=True,
                 )
-    archive.close()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -111,6 +111,7 @@ __all__ = [
     "SORTS",
     "AnalyzedToken",
     "Archive",
+    "ArchiveState",
     "ArchiveStats",
     "ArticleRecord",
     "CopyResult",
@@ -162,6 +163,18 @@ class ArchiveStats:
     database: str
     index: IndexInfo | None
     index_bytes: int
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """Where the archive stands: the last change stored, and the index searches read.
+
+    Two equal states give every request the same answer, so a front end can
+    base validators (ETags) on it; ``changed_at`` is when either last changed.
+    """
+
+    version: str
+    changed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -288,6 +301,27 @@ class Archive:
         with self._session() as session:
             for article in iter_articles(session):
                 yield ArticleRecord.of(article)
+
+    def state(self) -> ArchiveState:
+        """The archive's state now: one query and a look at the index folder (no index opened).
+
+        The index's part is its generation and when its folder last changed (a
+        segment written, a change applied), so an index that catches up with
+        the database later than the change was stored moves the state again.
+        """
+        with self._session() as session:
+            seq, changed_at = changes.last_change(session)
+        index, index_at = "", None
+        try:
+            path = self._index.current_path()
+            if path is not None:
+                mtime = path.stat().st_mtime_ns
+                index = f"{path.name}@{mtime}"
+                index_at = datetime.fromtimestamp(mtime / 1e9, UTC)
+        except (IndexDamaged, OSError):
+            index = "unreadable"
+        times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in (changed_at, index_at) if t]
+        return ArchiveState(f"{seq}/{index}", max(times, default=None))
 
     def index_info(self) -> IndexInfo:
         """The index searches use: its folder, documents, versions and the last change applied.
