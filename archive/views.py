@@ -21,7 +21,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from archive.auth import error_json, feed_key, principal
+from archive.auth import error_json, feed_key, principal, wants_json
 from archive.hosts import parse_host
 from archive.timeline import timeline
 from indexer.archive import (
@@ -467,12 +467,9 @@ def api_article(article_id: int):
     )
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
 def _error(status: int, code: str | None, title: str, message: str):
-    if _wants_json():
+    # The API, and a script asking for JSON (a login past its limit, say), get JSON.
+    if wants_json():
         return error_json(status, message, code)
     return render_template("error.html", status=status, title=title, message=message), status
 

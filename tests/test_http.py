@@ -121,3 +121,50 @@ def test_a_logged_in_users_pages_are_never_kept_by_anyone_but_a_token_may_revali
     anonymous = open_client(**config)
     refused = anonymous.get("/api/search?q=観光", headers={"If-None-Match": answer.headers["ETag"]})
     assert refused.status_code == 401
+
+
+def test_refusals_are_machine_readable_too(filled, open_client):
+    """401, 403 and 429 have the API's error shape, their message kept in Japanese."""
+    settings = filled.settings
+    config = {
+        "ARCHIVE_HOME": str(settings.home),
+        "ARCHIVE_DATABASE_URL": settings.database_url,
+        "ACCESS": "private",
+        "LOGIN_RATE_LIMIT": "2 per minute",
+    }
+    _, reader = filled.create_token("reader-script", "reader")
+    client = open_client(**config)
+    cases = [
+        ({}, 401, "unauthorized", "ログイン"),
+        ({"Authorization": "Basic x"}, 401, "bad_credentials", "Bearer"),
+        ({"Authorization": "Bearer wrong"}, 401, "invalid_token", ""),
+    ]
+    for headers, status, code, words in cases:
+        answer = client.get("/api/search?q=観光", headers=headers)
+        assert answer.status_code == status
+        error = answer.get_json()["error"]
+        assert (error["code"], error["parameter"]) == (code, None) and words in error["message"]
+    forbidden = client.post(
+        "/api/articles",
+        json={"title": "見出し", "body": "本文"},
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert forbidden.status_code == 403
+    assert forbidden.get_json()["error"]["code"] == "forbidden"
+    assert "編集者" in forbidden.get_json()["error"]["message"]
+    feed = client.get("/feed?q=観光&key=nope")
+    assert feed.status_code == 401 and "フィード" in feed.get_data(as_text=True)
+    script = open_client(**config)
+    page = script.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    tries = [
+        script.post(
+            "/login",
+            data={"name": "nobody", "password": "x", "csrf_token": token},
+            headers={"Accept": "application/json"},
+        )
+        for _ in range(3)
+    ]
+    assert tries[-1].status_code == 429
+    error = tries[-1].get_json()["error"]
+    assert error["code"] == "too_many_requests" and "しばらく待って" in error["message"]

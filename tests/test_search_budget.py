@@ -91,6 +91,7 @@ def test_the_pages_the_api_and_the_command_line_say_a_search_was_cut(sample_home
         refused.status_code == 503
         and "絞り込んでください" in refused.get_json()["error"]["message"]
     )
+    assert refused.get_json()["error"]["code"] == "search_too_slow"
     page = client.get("/", query_string={"q": NARROW_ME})
     assert page.status_code == 503 and "絞り込んでください" in page.get_data(as_text=True)
 
