@@ -172,13 +172,17 @@ def ensure_archive(home: Path, count: int) -> None:
 
 # One export in a child process: the archive opened and the query searched once
 # (the index's columns read, the synonyms loaded), then the export alone timed.
+# With a fifth argument, tracemalloc follows the export (slower: not timed), and the
+# child prints the most Python memory the export itself held at once.
 CHILD = """
-import sys, time
+import sys, time, tracemalloc
 from archive.exports import write_rows
 from bench.common import open_archive
 home, mode, query, path = sys.argv[1:5]
 archive = open_archive(home)
 archive.search(query)
+if len(sys.argv) > 5:
+    tracemalloc.start()
 started = time.perf_counter()
 with open(path, "w", encoding="utf-8", newline="") as out:
     if mode == "reference":
@@ -186,15 +190,20 @@ with open(path, "w", encoding="utf-8", newline="") as out:
     elif mode != "idle":
         for chunk in write_rows(archive, mode, query):
             out.write(chunk)
-print(time.perf_counter() - started)
+seconds = time.perf_counter() - started
+print(tracemalloc.get_traced_memory()[1] / 1048576 if len(sys.argv) > 5 else seconds)
 """
 
 
-def run_child(home: Path, mode: str, query: str, path: Path) -> tuple[float, float]:
-    """The export's own seconds, and the child's peak resident MiB (``ru_maxrss``)."""
+def run_child(
+    home: Path, mode: str, query: str, path: Path, traced: bool = False
+) -> tuple[float, float]:
+    """The export's own seconds (or, ``traced``, its peak traced MiB), and the child's
+    peak resident MiB (``ru_maxrss``)."""
     env = {**os.environ, "ARCHIVE_HOME": str(home), "PYTHONPATH": str(ROOT)}
     env.pop("ARCHIVE_DATABASE_URL", None)
     command = [sys.executable, "-c", CHILD, str(home), mode, query, str(path)]
+    command += ["traced"] if traced else []
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out)
         _, status, usage = os.wait4(process.pid, 0)
@@ -220,8 +229,11 @@ def main() -> None:
         totals = {query: archive.search(query).total for query in QUERIES}
     print(f"{args.articles:,} articles in {args.home}; each export in a process of its own")
     print()
-    print("| query | rows | export | seconds | rows/s | MiB written | peak MiB (over idle) |")
-    print("| ----- | ---: | ------ | ------: | -----: | ----------: | -------------------: |")
+    print(
+        "| query | rows | export | seconds | rows/s | MiB written "
+        "| peak RSS MiB (over idle) | export's traced peak MiB |"
+    )
+    print("| ----- | ---: | ------ | ------: | -----: | ---: | ---: | ---: |")
     names = {
         "csv": "CSV (web)",
         "jsonl": "JSON Lines (web)",
@@ -238,9 +250,10 @@ def main() -> None:
                 if written != rows:
                     sys.exit(f"the {name} export of {query} wrote {written:,} rows, not {rows:,}")
                 size = path.stat().st_size / 1_048_576
+                traced, _ = run_child(args.home, mode, query, path, traced=True)
                 print(
                     f"| {query} | {rows:,} | {name} | {seconds:.1f} | {rows / seconds:,.0f} | "
-                    f"{size:,.0f} | {peak:,.0f} (+{peak - idle:,.0f}) |",
+                    f"{size:,.0f} | {peak:,.0f} (+{peak - idle:,.0f}) | {traced:,.1f} |",
                     flush=True,
                 )
 
