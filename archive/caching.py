@@ -15,7 +15,8 @@ one, an ``If-Modified-Since`` no older than the last change) is answered 304
 before any search is run, and an import, an edit or a deletion (on this node
 or another that shares the database) changes every ETag at once.
 
-A logged-in user's pages hold their CSRF tokens and messages: they get no
+A logged-in user's pages hold their CSRF tokens and messages, and a page
+with a message to show once is not the archive's state: they get no
 validators and stay ``private, no-store`` (archive.headers).  Answers to a
 token or a feed key are ``private, no-cache`` (kept by that client only, asked
 again each time); anonymous answers of an open archive ``no-cache`` with
@@ -29,7 +30,7 @@ import hashlib
 from datetime import UTC
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_compress import Compress
 
 from archive.auth import archive, principal
@@ -69,10 +70,13 @@ def code_version() -> str:
 
 
 def _validated() -> bool:
+    # A message waiting to be shown once (flash: "ログアウトしました") is not part of
+    # the archive's state: the page that shows it gets no validators either.
     return (
         request.method in ("GET", "HEAD")
         and request.endpoint in CONDITIONAL_ENDPOINTS
         and not principal().is_user
+        and not session.get("_flashes")
     )
 
 

@@ -146,7 +146,15 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth", "costly_queries"]
+SCRIPTS = [
+    "make_corpus",
+    "search_latency",
+    "throughput",
+    "indexing",
+    "growth",
+    "costly_queries",
+    "export",
+]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -168,3 +168,23 @@ def test_refusals_are_machine_readable_too(filled, open_client):
     assert tries[-1].status_code == 429
     error = tries[-1].get_json()["error"]
     assert error["code"] == "too_many_requests" and "しばらく待って" in error["message"]
+
+
+def test_a_page_with_a_message_to_show_once_gets_no_validators(filled, open_client):
+    settings = filled.settings
+    filled.add_user("reader", PASSWORD, "reader")
+    client = open_client(
+        ARCHIVE_HOME=str(settings.home), ARCHIVE_DATABASE_URL=settings.database_url
+    )
+    token = client.get("/login").get_data(as_text=True).split('name="csrf_token" value="')[1]
+    token = token.split('"')[0]
+    form = {"name": "reader", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=form).status_code == 302
+    token = client.get("/account").get_data(as_text=True).split('name="csrf_token" value="')[1]
+    assert client.post("/logout", data={"csrf_token": token.split('"')[0]}).status_code == 302
+    told = client.get("/?q=観光")
+    assert "ログアウトしました" in told.get_data(as_text=True)
+    assert "ETag" not in told.headers
+    later = client.get("/?q=観光")
+    assert "ログアウトしました" not in later.get_data(as_text=True)
+    assert later.headers["ETag"]
