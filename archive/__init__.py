@@ -90,17 +90,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The synonym map takes a second or two to build the first time: not on a reader's search.
     threading.Thread(target=archive.load_synonyms, name="load-synonyms", daemon=True).start()
 
-    from archive import accounts, desk, editing, headers, views
+    from archive import accounts, caching, desk, editing, exports, headers, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(editing.bp)
     app.register_blueprint(desk.bp)
+    exports.register(app)
     views.register_error_pages(app)
     limiter = auth.register(app)
     # Each app has its limiter (its own counts); the login view is wrapped by it.
     app.view_functions["accounts.login"] = limiter.limit(
         lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"]
     )(accounts.login)
+    caching.register(app)
     headers.register(app)
     return app

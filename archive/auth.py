@@ -25,7 +25,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
@@ -113,10 +123,48 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def refuse(status: int, title: str, message: str, **headers: str):
+# The machine-readable code of an API error, by its status, unless one more precise is given.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def error_json(
+    status: int, message: str, code: str | None = None, parameter: str | None = None
+) -> Response:
+    """An API error: ``{"error": {"code", "parameter", "message"}}``, the message in Japanese.
+
+    ``code`` says what went wrong for a program (``bad_parameter``, ``not_found``,
+    ``search_too_slow`` …); ``parameter`` names the request's parameter at fault, if one is.
+    """
+    body = {"code": code or ERROR_CODES.get(status, "error"), "parameter": parameter}
+    response = jsonify({"error": {**body, "message": message}})
+    response.status_code = status
+    return response
+
+
+def refuse(
+    status: int,
+    title: str,
+    message: str,
+    *,
+    code: str | None = None,
+    parameter: str | None = None,
+    **headers: str,
+):
     """An error answer: JSON for the API (and scripts asking for JSON), a page otherwise."""
     if wants_json():
-        response = jsonify({"error": message})
+        response = error_json(status, message, code, parameter)
     else:
         response = current_app.make_response(
             render_template("error.html", status=status, title=title, message=message)
@@ -148,6 +196,7 @@ def identify():
                 401,
                 "認証できません",
                 "Authorization は「Bearer トークン」の形で送ってください。",
+                code="bad_credentials",
                 **{"WWW-Authenticate": "Bearer"},
             )
         try:
@@ -157,6 +206,7 @@ def identify():
                 401,
                 "認証できません",
                 str(exc),
+                code="invalid_token",
                 **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         g.principal = Principal("token", info.name, info.role)
@@ -168,6 +218,8 @@ def identify():
                 "フィードのURLが無効です",
                 "このフィードのURLは作り直されたか、ユーザーが削除されています。"
                 "アカウントのページから新しいURLをコピーしてください。",
+                code="invalid_feed_key",
+                parameter="key",
             )
         g.principal = Principal("feed", account.name, account.role, account)
     elif current_user.is_authenticated:

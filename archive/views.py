@@ -21,10 +21,17 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from archive.auth import feed_key, principal
+from archive.auth import error_json, feed_key, principal, wants_json
 from archive.hosts import parse_host
 from archive.timeline import chosen_period, timeline
-from indexer.archive import DEFAULT_PAGE_SIZE, Archive, SearchPage, month_bounds, parse_day
+from indexer.archive import (
+    DEFAULT_PAGE_SIZE,
+    Archive,
+    ArticleRecord,
+    SearchPage,
+    month_bounds,
+    parse_day,
+)
 from indexer.errors import (
     ArchiveError,
     ArticleNotFound,
@@ -150,6 +157,7 @@ def refuse_unknown_hosts():
         shown = header[:100]
         return _error(
             400,
+            "bad_host",
             "このアドレスは読み取れません",
             f"「{shown}」はホスト名として読み取れません。名前かIPアドレスに、"
             "数字のポート番号だけを付けられます（IPv6 アドレスは [::1]:8000 のように括弧に入れます）。",
@@ -160,6 +168,7 @@ def refuse_unknown_hosts():
     shown = host.name[:100]
     return _error(
         400,
+        "unknown_host",
         "このアドレスでは公開していません",
         f"このサーバーは「{shown}」という名前では公開していません。"
         f"この名前で使うには python -m archive serve --allowed-host {shown} で起動してください。",
@@ -327,7 +336,9 @@ def _int_arg(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise QueryError(f"{name} は整数で指定してください（{raw!r} は読めません）。") from None
+        raise QueryError(
+            f"{name} は整数で指定してください（{raw!r} は読めません）。", name
+        ) from None
 
 
 def _group_arg() -> bool:
@@ -337,7 +348,7 @@ def _group_arg() -> bool:
         return True
     if raw in ("0", "false", "no"):
         return False
-    raise QueryError(f"group は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。")
+    raise QueryError(f"group は 1 か 0 で指定してください（{raw[:20]!r} は読めません）。", "group")
 
 
 def _undated() -> bool:
@@ -457,17 +468,27 @@ def article_page(article_id: int):
     )
 
 
+# The search's arguments by the names the URL gives them.
+URL_PARAMETERS = {"query": "q", "page_size": "limit", "date_from": "from", "date_to": "to"}
+
+
+def bad_parameter(exc: QueryError) -> Response:
+    """A search the request's parameters cannot make: a 400 naming the parameter at fault."""
+    parameter = URL_PARAMETERS.get(exc.parameter or "", exc.parameter)
+    return error_json(400, str(exc), "bad_parameter", parameter)
+
+
 @bp.get("/api/search")
 def api_search():
     try:
         if _lists_everything(search_form()):
             # A listing needs a filter here; the home page is for browsing everything.
             raise QueryError(
-                "検索語（q）か絞り込み（site、category、tag、from、to）を指定してください。"
+                "検索語（q）か絞り込み（site、category、tag、from、to）を指定してください。", "q"
             )
         return jsonify(_run_search(DEFAULT_PAGE_SIZE).to_json())
     except QueryError as exc:
-        return jsonify({"error": str(exc)}), 400
+        return bad_parameter(exc)
 
 
 @bp.get("/feed")
@@ -477,7 +498,7 @@ def feed():
     try:
         result = _run_search(FEED_ENTRIES, page=1, page_size=FEED_ENTRIES, sort="newest")
     except QueryError as exc:
-        return _error(400, "フィードを作れません", str(exc))
+        return _error(400, "bad_parameter", "フィードを作れません", str(exc))
     records = {r.id: r for r in archive().articles([hit.id for hit in result.hits])}
     entries = [(hit, records[hit.id]) for hit in result.hits if hit.id in records]
     times = [r.updated_at or r.imported_at for _, r in entries if r.updated_at or r.imported_at]
@@ -503,21 +524,39 @@ def opensearch():
     return Response(xml, mimetype="application/opensearchdescription+xml")
 
 
+def article_json(record: ArticleRecord) -> dict[str, Any]:
+    """An article as the API and the exports give it: every field of its record but
+    where the importing machine kept its file."""
+    data = record.to_json()
+    for name in PRIVATE_FIELDS:
+        data.pop(name, None)
+    return data
+
+
 @bp.get("/api/articles/<int:article_id>")
 def api_article(article_id: int):
-    record = archive().article(article_id).to_json()
-    for name in PRIVATE_FIELDS:
-        del record[name]
-    return jsonify(record)
+    """One article, with the other articles of its story and the articles related to it."""
+    record = archive().article(article_id)
+    copies = archive().story(article_id)
+    try:
+        related = archive().related(article_id)
+    except ArchiveError as exc:  # no index to ask: the article itself is still there
+        log.warning("no related articles for %s: %s", article_id, exc)
+        related = ()
+    same = {c.id for c in copies}
+    return jsonify(
+        {
+            **article_json(record),
+            "copies": [{"id": c.id, "title": c.title, "site": c.site} for c in copies],
+            "related": [{"id": r.id, "title": r.title} for r in related if r.id not in same],
+        }
+    )
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def _error(status: int, title: str, message: str):
-    if _wants_json():
-        return jsonify({"error": message}), status
+def _error(status: int, code: str | None, title: str, message: str):
+    # The API, and a script asking for JSON (a login past its limit, say), get JSON.
+    if wants_json():
+        return error_json(status, message, code)
     return render_template("error.html", status=status, title=title, message=message), status
 
 
@@ -538,28 +577,29 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(ArticleNotFound)
     def article_not_found(exc: ArticleNotFound):
-        return _error(404, "記事が見つかりません", str(exc))
+        return _error(404, "article_not_found", "記事が見つかりません", str(exc))
 
     @app.errorhandler(IndexMissing)
     def index_missing(exc: IndexMissing):
-        return _error(503, "索引がありません", str(exc))
+        return _error(503, "index_missing", "索引がありません", str(exc))
 
     @app.errorhandler(IndexDamaged)
     def index_damaged(exc: IndexDamaged):
-        return _error(503, "索引が壊れています", str(exc))
+        return _error(503, "index_damaged", "索引が壊れています", str(exc))
 
     @app.errorhandler(IndexOutdated)
     def index_outdated(exc: IndexOutdated):
-        return _error(503, "索引の再構築が必要です", str(exc))
+        return _error(503, "index_outdated", "索引の再構築が必要です", str(exc))
 
     @app.errorhandler(SearchTooSlow)
     def search_too_slow(exc: SearchTooSlow):
-        return _error(503, "検索を打ち切りました", str(exc))
+        return _error(503, "search_too_slow", "検索を打ち切りました", str(exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return _error(
             400,
+            "csrf_failed",
             "フォームを確かめられません",
             "このフォームはこのサイトのページから送られたものと確かめられませんでした"
             f"（{_csrf_reason(exc)}）。ページを読み込み直してから、もう一度送ってください。",
@@ -569,11 +609,14 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         title, message = HTTP_MESSAGES.get(status, (exc.name, exc.description or exc.name))
-        return _error(status, title, message)
+        return _error(status, None, title, message)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         log.exception("unexpected error on %s", request.path)
         return _error(
-            500, "内部エラー", "処理中に問題が起きました。時間をおいてもう一度お試しください。"
+            500,
+            None,
+            "内部エラー",
+            "処理中に問題が起きました。時間をおいてもう一度お試しください。",
         )

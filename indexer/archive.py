@@ -16,7 +16,7 @@ import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -82,11 +82,12 @@ from indexer.store.audit import Event
 from indexer.store.backup import backup_article_count, backup_sqlite, restore_sqlite, sqlite_path
 from indexer.store.copying import CopyResult, copy_database
 from indexer.store.exporting import write_jsonl
+from indexer.store.models import Article
 from indexer.store.resemblance import DuplicatePair, near_duplicates
 from indexer.store.revisions import Revision, SchemaStatus
 from indexer.store.saved import SEARCH_PARAMS
 from indexer.store.saved import Saved as SavedSearch
-from indexer.store.stories import story_members
+from indexer.store.stories import story_copies, story_members
 
 __all__ = [
     "ADMIN",
@@ -111,6 +112,7 @@ __all__ = [
     "SORTS",
     "AnalyzedToken",
     "Archive",
+    "ArchiveState",
     "ArchiveStats",
     "ArticleRecord",
     "Concordance",
@@ -118,6 +120,7 @@ __all__ = [
     "CopyResult",
     "DayCounts",
     "DuplicateMatch",
+    "ExportedArticle",
     "FACET_LIMIT",
     "FacetValue",
     "Facets",
@@ -167,6 +170,18 @@ class ArchiveStats:
 
 
 @dataclass(frozen=True)
+class ArchiveState:
+    """Where the archive stands: the last change stored, and the index searches read.
+
+    Two equal states give every request the same answer, so a front end can
+    base validators (ETags) on it; ``changed_at`` is when either last changed.
+    """
+
+    version: str
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class DiskSpace:
     """The room the index has: free bytes where it lives, and what writing to it needs."""
 
@@ -197,6 +212,30 @@ class DuplicateMatch:
     similarity: float
     first: ArticleRecord
     second: ArticleRecord
+
+
+@dataclass(frozen=True)
+class ExportedArticle:
+    """One article of an export: its record, and the ids of the other articles of its story."""
+
+    record: ArticleRecord
+    copies: tuple[int, ...]
+
+
+# An export reads this many articles at a time (their copies with one query).
+EXPORT_BATCH = 500
+
+
+def _in_story(article: Article, copies: list[int]) -> ArticleRecord:
+    """The article's record, its ``story_id`` the story's id whenever it has copies.
+
+    The database labels a story's first article with its own id or with None
+    (see ``indexer.store.stories``); a reader of the record should not need to know.
+    """
+    record = ArticleRecord.of(article)
+    if record.story_id is None and copies:
+        record = replace(record, story_id=record.id)
+    return record
 
 
 class Archive:
@@ -246,13 +285,16 @@ class Archive:
         if not 0 < article_id <= MAX_ARTICLE_ID:
             raise ArticleNotFound(f"ID {article_id} の記事はありません。")
         with self._session() as session:
-            return ArticleRecord.of(get_article(session, article_id))
+            article = get_article(session, article_id)
+            return _in_story(article, story_copies(session, [article])[article.id])
 
     def articles(self, ids: list[int]) -> list[ArticleRecord]:
         """The articles with these ids, in that order (ids of no article left out)."""
         ids = [i for i in ids if 0 < i <= MAX_ARTICLE_ID]
         with self._session() as session:
-            return [ArticleRecord.of(a) for a in get_articles(session, ids)]
+            articles = get_articles(session, ids)
+            copies = story_copies(session, articles)
+            return [_in_story(a, copies[a.id]) for a in articles]
 
     def article_count(self) -> int:
         with self._session() as session:
@@ -263,6 +305,27 @@ class Archive:
         with self._session() as session:
             for article in iter_articles(session):
                 yield ArticleRecord.of(article)
+
+    def state(self) -> ArchiveState:
+        """The archive's state now: one query and a look at the index folder (no index opened).
+
+        The index's part is its generation and when its folder last changed (a
+        segment written, a change applied), so an index that catches up with
+        the database later than the change was stored moves the state again.
+        """
+        with self._session() as session:
+            seq, changed_at = changes.last_change(session)
+        index, index_at = "", None
+        try:
+            path = self._index.current_path()
+            if path is not None:
+                mtime = path.stat().st_mtime_ns
+                index = f"{path.name}@{mtime}"
+                index_at = datetime.fromtimestamp(mtime / 1e9, UTC)
+        except (IndexDamaged, OSError):
+            index = "unreadable"
+        times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in (changed_at, index_at) if t]
+        return ArchiveState(f"{seq}/{index}", max(times, default=None))
 
     def index_info(self) -> IndexInfo:
         """The index searches use: its folder, documents, versions and the last change applied.
@@ -305,7 +368,7 @@ class Archive:
         """
         named = {"site": site, "category": category, "tag": tag}
         named.update(person=person, org=org, place=place)
-        return self._search.search(
+        found = self._search.search(
             query,
             page=page,
             page_size=page_size,
@@ -314,6 +377,7 @@ class Archive:
             facet_limit=facet_limit,
             group=group,
         )
+        return self._with_authors(found)
 
     def browse(
         self,
@@ -325,7 +389,7 @@ class Archive:
         group: bool = False,
     ) -> SearchPage:
         """Every article (newest first), with the facets of the whole archive."""
-        return self._search.search(
+        found = self._search.search(
             "",
             page=page,
             page_size=page_size,
@@ -334,6 +398,63 @@ class Archive:
             listing=True,
             group=group,
         )
+        return self._with_authors(found)
+
+    def _with_authors(self, page: SearchPage) -> SearchPage:
+        """The page's hits with their authors and tags, read from the database (one query:
+        the index keeps no author)."""
+        if not page.hits:
+            return page
+        with self._session() as session:
+            stored = {a.id: a for a in get_articles(session, [hit.id for hit in page.hits])}
+        hits = tuple(
+            replace(hit, author=stored[hit.id].author, tags=tuple(stored[hit.id].tags or ()))
+            if hit.id in stored
+            else hit
+            for hit in page.hits
+        )
+        return replace(page, hits=hits)
+
+    def export_records(
+        self,
+        query: str = "",
+        *,
+        sort: str = "relevance",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        site: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        exclude: Mapping[str, Sequence[str]] | None = None,
+        undated: bool = False,
+        person: str | Sequence[str] | None = None,
+        org: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
+    ) -> Iterator[ExportedArticle]:
+        """Every article a search finds, in its order: the articles its ``total`` counts.
+
+        Every copy of a story is an article of its own (as ``total`` counts
+        them, grouped or not); an empty ``query`` without filters is every
+        article.  The search is run (and a bad argument raised) before the
+        first article is read; the articles are then read ``EXPORT_BATCH`` at
+        a time, so an export of the whole archive never sits in memory (only
+        its ids do).  An article deleted meanwhile is left out.
+        """
+        named = {"site": site, "category": category, "tag": tag}
+        named.update(person=person, org=org, place=place)
+        filters = _filters(named, date_from, date_to, exclude, undated)
+        ids = self._search.matching_ids(query, sort, filters, listing=not query.strip())
+        return self._exported(ids)
+
+    def _exported(self, ids: list[int]) -> Iterator[ExportedArticle]:
+        with self._session() as session:
+            for start in range(0, len(ids), EXPORT_BATCH):
+                articles = get_articles(session, ids[start : start + EXPORT_BATCH])
+                copies = story_copies(session, articles)
+                for article in articles:
+                    found = copies[article.id]
+                    yield ExportedArticle(_in_story(article, found), tuple(found))
+                session.expunge_all()
 
     def day_counts(
         self,
@@ -386,7 +507,8 @@ class Archive:
     def story(self, article_id: int) -> list[ArticleRecord]:
         """The other articles of this one's story (near-identical copies), oldest first."""
         with self._session() as session:
-            return [ArticleRecord.of(a) for a in story_members(session, article_id)]
+            # Each is in a story with this article: its story_id is never None.
+            return [_in_story(a, [article_id]) for a in story_members(session, article_id)]
 
     def highlighter(self, query: str) -> Highlighter:
         """What a search for ``query`` marks, to mark an article opened from its results."""
@@ -948,7 +1070,7 @@ def _filters(
     exclude: Mapping[str, Sequence[str]] | None = None,
     undated: bool = False,
 ) -> Filters:
-    """The filters of a search, or a :class:`QueryError` naming the one that cannot be.
+    """The filters of a search, or a :class:`QueryError` naming the argument at fault.
 
     ``named``: the value facets (site, category, tag, person, org, place), each
     one value or several (any of them); ``exclude`` leaves out the articles
@@ -958,16 +1080,25 @@ def _filters(
     excluded = tuple((n, v) for n, vs in (exclude or {}).items() for v in vs)
     for name in exclude or {}:
         if name not in named:
-            raise QueryError(f"{name} では除外できません（{'、'.join(named)} のどれかです）。")
+            raise QueryError(
+                f"{name} では除外できません（{'、'.join(named)} のどれかです）。", "exclude"
+            )
     for name, value in [(n, v) for n, vs in values.items() for v in vs] + list(excluded):
         if value and len(value) > MAX_FILTER_CHARS:
             raise QueryError(
-                f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。"
+                f"{name} が長すぎます（{len(value):,}文字、{MAX_FILTER_CHARS}文字まで）。", name
             )
+    days = []
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        try:
+            days.append(_day(value))
+        except QueryError as exc:
+            exc.parameter = exc.parameter or name
+            raise
     chosen = {n: vs[0] if len(vs) == 1 else vs or None for n, vs in values.items()}
     return Filters(
-        date_from=_day(date_from),
-        date_to=_day(date_to),
+        date_from=days[0],
+        date_to=days[1],
         excluded=excluded,
         undated=undated,
         **chosen,

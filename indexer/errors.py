@@ -23,7 +23,15 @@ class ArticleRejected(ArchiveError):
 
 
 class QueryError(ArchiveError):
-    """A search query that cannot be run as typed."""
+    """A search query that cannot be run as typed.
+
+    ``parameter`` names the search's argument at fault when one is (``query``,
+    ``page``, ``page_size``, ``sort``, ``date_from``, ``date_to``, ``site``, …).
+    """
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class SearchTooSlow(ArchiveError):

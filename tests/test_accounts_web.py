@@ -157,6 +157,8 @@ def routes(team: Team):
         ("GET", "/?q=空港", {}, (302, 200, 200, 200, 200, 401, 401)),
         ("GET", article, {}, (302, 200, 200, 200, 200, 401, 401)),
         ("GET", "/api/search?q=空港", {}, (401, 200, 200, 200, 200, 401, 401)),
+        ("GET", "/api/search/export?q=空港", {}, (401, 200, 200, 200, 200, 401, 401)),
+        ("GET", "/api/search/export?q=空港&format=jsonl", {}, (401, 200, 200, 200, 200, 401, 401)),
         ("GET", f"/api/{article[1:]}", {}, (401, 200, 200, 200, 200, 401, 401)),
         ("GET", "/feed?q=空港", {}, (302, 200, 200, 200, 200, 401, 401)),
         ("GET", "/opensearch.xml", {}, (302, 200, 200, 200, 200, 401, 401)),
@@ -231,6 +233,7 @@ def test_an_open_archive_lets_anyone_read_but_not_write(team):
         ("GET", "/", {}, 200),
         ("GET", "/?q=空港", {}, 200),
         ("GET", "/api/search?q=空港", {}, 200),
+        ("GET", "/api/search/export?q=空港", {}, 200),
         ("GET", "/feed?q=空港", {}, 200),
         ("GET", f"/articles/{team.kix}", {}, 200),
         ("GET", "/upload", {}, 302),
@@ -257,7 +260,7 @@ def test_forms_without_their_csrf_token_are_refused(team):
     wrong = editor.post("/upload", data={**html_upload(), "csrf_token": "forged"})
     assert wrong.status_code == 400
     api = editor.post("/api/articles", json={"title": "見出し", "body": "本文です"})
-    assert api.status_code == 400 and "トークン" in api.get_json()["error"]
+    assert api.status_code == 400 and "トークン" in api.get_json()["error"]["message"]
     assert team.archive.article_count() == before
     # Logging in needs the form's token too (no one can log a browser in as someone else).
     assert (
@@ -460,7 +463,7 @@ def test_the_api_adds_updates_and_refuses_with_reasons(team):
     refused = client.post("/api/articles", json={"body": "見出しがない"}, headers=bearer)
     assert refused.status_code == 422 and "見出し" in refused.get_json()["errors"][0]["reason"]
     not_json = client.post("/api/articles", data="title=x", headers=bearer)
-    assert not_json.status_code == 400 and "JSON" in not_json.get_json()["error"]
+    assert not_json.status_code == 400 and "JSON" in not_json.get_json()["error"]["message"]
     page = client.post(
         "/api/articles",
         json={"url": "https://minato-news.example/port", **{"html": saved_page_form(7)["html"]}},

@@ -146,8 +146,16 @@ def test_tables_align_japanese_and_numbers():
     ]
 
 
-SCRIPTS = ["make_corpus", "search_latency", "throughput", "indexing", "growth", "costly_queries"]
-SCRIPTS += ["entities"]
+SCRIPTS = [
+    "make_corpus",
+    "search_latency",
+    "throughput",
+    "indexing",
+    "growth",
+    "costly_queries",
+    "export",
+    "entities",
+]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

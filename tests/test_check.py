@@ -131,7 +131,7 @@ def test_a_missing_segment_file_is_damage_a_search_reports_as_such(
     client = open_client(ARCHIVE_HOME=str(home), ARCHIVE_DATABASE_URL=database_url)
     page = client.get("/api/search", query_string={"q": "京都"})
     assert page.status_code == 503
-    assert "reindex" in page.get_json()["error"]
+    assert "reindex" in page.get_json()["error"]["message"]
     assert run("check").exit_code == 1
 
 

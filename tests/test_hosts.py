@@ -110,7 +110,7 @@ def test_the_host_header_is_read_strictly_and_checked(apps, allowed, host, statu
         assert response.status_code == status, (path, response.get_data(as_text=True)[:300])
         if status == 400:
             text = response.get_data(as_text=True)
-            message = response.get_json()["error"] if path.startswith("/api/") else text
+            message = response.get_json()["error"]["message"] if path.startswith("/api/") else text
             assert says in message
             assert "関西国際" not in text
             if says == UNKNOWN:

@@ -413,7 +413,7 @@ def test_markup_is_escaped_on_the_article_page_in_the_api_and_in_the_feed(evil_c
 def test_a_bad_parameter_is_a_400_with_a_json_error(facet_client, path, status, text):
     response = facet_client.get(path)
     assert response.status_code == status
-    assert text in response.get_json()["error"]
+    assert text in response.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("group", "results"), [("1", 2), ("0", 4), ("", 2)])

@@ -115,7 +115,9 @@ def test_the_search_api_answers_anything_with_json_and_never_a_server_error(clie
     if response.status_code == 200:
         assert {"query", "total", "page", "hits"} <= set(data)
     else:
-        assert isinstance(data["error"], str) and data["error"]
+        error = data["error"]
+        assert error["code"] == "bad_parameter" and isinstance(error["message"], str)
+        assert error["message"] and error["parameter"]
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

@@ -87,7 +87,11 @@ def test_the_pages_the_api_and_the_command_line_say_a_search_was_cut(sample_home
     assert page.status_code == 200 and "途中で打ち切った" in page.get_data(as_text=True)
 
     refused = client.get("/api/search", query_string={"q": NARROW_ME})
-    assert refused.status_code == 503 and "絞り込んでください" in refused.get_json()["error"]
+    assert (
+        refused.status_code == 503
+        and "絞り込んでください" in refused.get_json()["error"]["message"]
+    )
+    assert refused.get_json()["error"]["code"] == "search_too_slow"
     page = client.get("/", query_string={"q": NARROW_ME})
     assert page.status_code == 503 and "絞り込んでください" in page.get_data(as_text=True)
 

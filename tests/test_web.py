@@ -100,8 +100,39 @@ def test_json_api_matches_the_cli(client):
     record = client.get(f"/api/articles/{article_id}").get_json()
     shown = json.loads(CliRunner().invoke(cli, ["show", "--json", str(article_id)]).output)
     assert shown["source_path"].startswith(str(SAMPLE))
-    # Where the importing machine keeps its files is for the command line only.
-    assert record == {k: v for k, v in shown.items() if k != "source_path"}
+    # Where the importing machine keeps its files is for the command line only; the API
+    # adds the article's story and the articles related to it.
+    assert {k: v for k, v in record.items() if k not in ("copies", "related")} == {
+        k: v for k, v in shown.items() if k != "source_path"
+    }
+
+
+def test_every_article_of_a_story_carries_its_id_and_lists_the_others(client, sample_archive):
+    """The sample's wire story: its first article carries the story's id as its copies do."""
+    [hit] = sample_archive.search("リチウム", group=True, sort="oldest").hits[:1]
+    members = sorted([hit.id, *(c.id for c in hit.copies)])
+    assert len(members) == 3
+    records = {i: client.get(f"/api/articles/{i}").get_json() for i in members}
+    assert {r["story_id"] for r in records.values()} == {members[0]}
+    for article_id, record in records.items():
+        assert sorted(c["id"] for c in record["copies"]) == [m for m in members if m != article_id]
+        assert all(c["title"] for c in record["copies"])
+        # Related articles are other stories: a copy is listed as such, not as related.
+        assert not {r["id"] for r in record["related"]} & set(members)
+        assert all(isinstance(r["id"], int) and r["title"] for r in record["related"])
+    alone = client.get(f"/api/articles/{sample_archive.search('京都').hits[0].id}").get_json()
+    assert alone["story_id"] is None and alone["copies"] == []
+
+
+def test_hits_carry_author_category_and_tags(client, sample_archive):
+    hits = client.get("/api/search", query_string={"q": "リチウム", "group": 0}).get_json()["hits"]
+    records = {r.id: r for r in sample_archive.articles([h["id"] for h in hits])}
+    assert hits and any(h["author"] for h in hits) and any(h["tags"] for h in hits)
+    for found in hits:
+        record = records[found["id"]]
+        assert found["author"] == record.author
+        assert found["category"] == record.category
+        assert found["tags"] == list(record.tags)
 
 
 @pytest.mark.parametrize(
@@ -129,20 +160,33 @@ def test_errors_are_pages_with_the_right_status(client, path, status, text):
 
 
 @pytest.mark.parametrize(
-    ("path", "status"),
+    ("path", "status", "code", "parameter"),
     [
-        ("/api/search?q=", 400),
-        ("/api/search?q=の", 400),
-        (f"/api/search?q=空港&to=2025-01-20{'+' * 200}x", 400),
-        ("/api/articles/99999", 404),
-        ("/api/articles/99999999999999999999", 404),
-        ("/api/nothing", 404),
+        ("/api/search?q=", 400, "bad_parameter", "q"),
+        ("/api/search?q=の", 400, "bad_parameter", "q"),
+        (f"/api/search?q=空港&to=2025-01-20{'+' * 200}x", 400, "bad_parameter", "to"),
+        ("/api/search?q=空港&from=2025-02-01&to=2025-01-01", 400, "bad_parameter", "from"),
+        ("/api/search?q=空港&limit=x", 400, "bad_parameter", "limit"),
+        ("/api/search?q=空港&limit=0", 400, "bad_parameter", "limit"),
+        ("/api/search?q=空港&page=0", 400, "bad_parameter", "page"),
+        ("/api/search?q=空港&sort=random", 400, "bad_parameter", "sort"),
+        ("/api/search?q=空港&group=maybe", 400, "bad_parameter", "group"),
+        ("/api/search?q=空港&site=" + "x" * 400, 400, "bad_parameter", "site"),
+        ("/api/search/export?q=空港&format=xlsx", 400, "bad_parameter", "format"),
+        ("/api/search/export?q=の", 400, "bad_parameter", "q"),
+        ("/api/articles/99999", 404, "article_not_found", None),
+        ("/api/articles/99999999999999999999", 404, "article_not_found", None),
+        ("/api/nothing", 404, "not_found", None),
     ],
 )
-def test_api_errors_are_json(client, path, status):
+def test_api_errors_are_json(client, path, status, code, parameter):
+    """Every API error: {"error": {"code", "parameter", "message"}}, the message in Japanese."""
     response = client.get(path)
     assert response.status_code == status
-    assert response.get_json()["error"]
+    error = response.get_json()["error"]
+    assert set(error) == {"code", "parameter", "message"}
+    assert (error["code"], error["parameter"]) == (code, parameter)
+    assert re.search("[\u3040-\u30ff\u4e00-\u9fff]", error["message"]), error
 
 
 def test_post_is_refused_politely(client):
@@ -362,7 +406,7 @@ def test_a_query_past_the_limits_is_a_400_page_or_json_error(client, query, mess
     assert 'name="q"' in page_text(page)
     api = client.get("/api/search", query_string={"q": query})
     assert api.status_code == 400
-    assert message in api.get_json()["error"]
+    assert message in api.get_json()["error"]["message"]
 
 
 def test_an_article_opened_with_a_query_past_the_limits_is_shown_unmarked(client, sample_archive):

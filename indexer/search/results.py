@@ -81,10 +81,16 @@ class SearchHit:
     # The people, organisations and places it names, by kind (each kind's names
     # most mentioned first): {"person": ("岸田文雄",), "org": (), "place": ("大阪",)}.
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # From the database, not the index (which keeps no author): filled in by the door.
+    author: str | None = None
+    tags: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             **_brief_json(self),
+            "author": self.author,
+            "category": self.category,
+            "tags": list(self.tags),
             "snippet": self.snippet.html(),
             "score": round(self.score, 4) if self.score is not None else None,
             "duplicates": [copy.to_json() for copy in self.copies],

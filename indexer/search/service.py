@@ -168,7 +168,11 @@ class SearchService:
         found = self._understood.get(text)
         if found is not None:
             return found
-        plan = self.planner().plan(parse_query(text))
+        try:
+            plan = self.planner().plan(parse_query(text))
+        except QueryError as exc:
+            exc.parameter = exc.parameter or "query"
+            raise
         terms = [
             QueryTerm(
                 w.word.text,
@@ -214,9 +218,9 @@ class SearchService:
         deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms > 0 else None
         _check_sort(sort)
         if page < 1:
-            raise QueryError("ページは1以上です。")
+            raise QueryError("ページは1以上です。", "page")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。")
+            raise QueryError(f"1ページの件数は1から{MAX_PAGE_SIZE}までです。", "page_size")
         filters = filters or Filters()
         _check_dates(filters.date_from, filters.date_to)
         if text.strip() or not (filters.active or listing):
@@ -289,17 +293,22 @@ class SearchService:
         )
 
     def matching_ids(
-        self, text: str, sort: str = "relevance", filters: Filters | None = None
+        self,
+        text: str,
+        sort: str = "relevance",
+        filters: Filters | None = None,
+        listing: bool = False,
     ) -> list[int]:
         """Every article the search for ``text`` finds within ``filters``, in result order.
 
         The same articles as the search's total counts (no pages, no snippets);
-        an empty ``text`` with filters lists what they keep.
+        an empty ``text`` with filters lists what they keep (every article, with ``listing``).
         """
         _check_sort(sort)
         filters = filters or Filters()
         _check_dates(filters.date_from, filters.date_to)
-        plan = self._prepare(text)[0] if text.strip() or not filters.active else Plan()
+        searched = text.strip() or not (filters.active or listing)
+        plan = self._prepare(text)[0] if searched else Plan()
         with self.snapshot() as snapshot:
             evaluator = Evaluator(snapshot, WEIGHTING)
             found, _, _ = find_narrowed(evaluator, plan, filters)
@@ -391,7 +400,8 @@ class SearchService:
         if plan.strict is None and not plan.filters:
             shown = "、".join(f"「{t.text}」" for t in terms) or f"「{text}」"
             raise QueryError(
-                f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。"
+                f"{shown}には検索できる語がありません（助詞や記号だけでは検索できません）。",
+                "query",
             )
         return plan, terms
 
@@ -425,12 +435,14 @@ def _incomplete(cut: bool, skipped: list[str], budget_ms: float) -> str | None:
 
 def _check_sort(sort: str) -> None:
     if sort not in SORTS:
-        raise QueryError(f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）")
+        raise QueryError(
+            f"並べ替えは {', '.join(SORTS)} のいずれかです（{sort!r} は使えません）", "sort"
+        )
 
 
 def _check_dates(date_from: date | None, date_to: date | None) -> None:
     if date_from and date_to and date_from > date_to:
-        raise QueryError("開始日が終了日より後になっています。")
+        raise QueryError("開始日が終了日より後になっています。", "date_from")
 
 
 def _highlighter(plan: Plan, limit: int | None = None) -> Highlighter:

@@ -6,7 +6,7 @@ import enum
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -432,6 +432,8 @@ class ArticleRecord:
     updated_at: datetime | None
     # The story of near-identical articles it belongs to (its smallest id); None alone.
     story_id: int | None = None
+    # The people, organisations and places it names, by kind, most mentioned first.
+    entities: dict[str, list[str]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, article: Article) -> ArticleRecord:
@@ -454,6 +456,7 @@ class ArticleRecord:
             imported_at=_tokyo(article.imported_at),
             updated_at=_tokyo(article.updated_at),
             story_id=article.story_id,
+            entities={kind: list(names) for kind, names in (article.entities or {}).items()},
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ a change twice, or late, does no harm.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, insert, select, text
@@ -76,6 +77,14 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
 def last_seq(session: Session) -> int:
     """The number of the newest change (0 when there is none)."""
     return session.scalar(select(func.max(Change.seq))) or 0
+
+
+def last_change(session: Session) -> tuple[int, datetime | None]:
+    """The number of the newest change and when it was made ((0, None) when there is none)."""
+    row = session.execute(
+        select(Change.seq, Change.changed_at).order_by(Change.seq.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def count_after(session: Session, seq: int) -> int:

@@ -248,3 +248,21 @@ def story_members(session: Session, article_id: int) -> list[Article]:
             .order_by(Article.published_at, Article.id)
         )
     )
+
+
+def story_copies(session: Session, articles: list[Article]) -> dict[int, list[int]]:
+    """The ids of the other articles of each one's story, oldest first (none when alone).
+
+    One query for the lot, so an export of thousands asks once a batch.
+    """
+    wanted = {story_of(a) for a in articles}
+    members: dict[int, list[int]] = {}
+    if wanted:
+        rows = session.execute(
+            select(Article.id, Article.story_id)
+            .where(_in_stories(wanted))
+            .order_by(Article.published_at, Article.id)
+        )
+        for article_id, story in rows:
+            members.setdefault(story or article_id, []).append(article_id)
+    return {a.id: [m for m in members.get(story_of(a), []) if m != a.id] for a in articles}
