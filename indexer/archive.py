@@ -68,6 +68,7 @@ from indexer.store import revisions as schema
 from indexer.store.articles import (
     EDITABLE_FIELDS,
     ArticleRecord,
+    bylines,
     count_articles,
     delete_articles,
     edit_article,
@@ -406,9 +407,9 @@ class Archive:
         if not page.hits:
             return page
         with self._session() as session:
-            stored = {a.id: a for a in get_articles(session, [hit.id for hit in page.hits])}
+            stored = bylines(session, [hit.id for hit in page.hits])
         hits = tuple(
-            replace(hit, author=stored[hit.id].author, tags=tuple(stored[hit.id].tags or ()))
+            replace(hit, author=stored[hit.id][0], tags=stored[hit.id][1])
             if hit.id in stored
             else hit
             for hit in page.hits
