@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from .conftest import import_into, make_archive, served, write_jsonl
-from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .test_browser import browser  # noqa: F401 (a fixture)
 from .test_entities import ARTICLES
 
 pytestmark = pytest.mark.browser
@@ -25,22 +25,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def page(browser: Browser, server_url: str) -> Iterator[Page]:
+def page(browser: Browser, server_url: str) -> Iterator[Page]:  # noqa: F811
     context = browser.new_context(base_url=server_url, locale="ja-JP")
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -15,38 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from .conftest import served
+from .test_browser import browser, server_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def server_url(sample_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with served(sample_home, tmp_path_factory.mktemp("server") / "serve.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
 
 @pytest.fixture
-def page(browser: Browser, server_url: str) -> Iterator[Page]:
+def page(browser: Browser, server_url: str) -> Iterator[Page]:  # noqa: F811
     context = browser.new_context(base_url=server_url, locale="ja-JP", accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -420,13 +420,9 @@ class Evaluator:
         for postings in lists:
             at = np.searchsorted(postings.ids, candidates)
             scores += self._term_scores(postings, candidates, postings.weights[at])
-        if q.boost != 1.0:
-            scores *= q.boost
-        if unless is not None and len(unless):
-            could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
-            candidates, scores = candidates[could_win], scores[could_win]
-            if not len(candidates):
-                return NO_MATCHES
+        candidates, scores = _could_win(candidates, scores * q.boost, unless)
+        if not len(candidates):
+            return NO_MATCHES
         slop = max(1, q.slop)
         if slop == 1:
             chained = self._adjacent(field, [(w,) for w in q.words], candidates)
@@ -460,13 +456,9 @@ class Evaluator:
         scores = np.zeros(len(candidates))
         for sub in q.subqueries:
             scores += scores_at(self.evaluate(sub, candidates), candidates)
-        if q.boost != 1.0:
-            scores *= q.boost
-        if unless is not None and len(unless):
-            could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
-            candidates, scores = candidates[could_win], scores[could_win]
-            if not len(candidates):
-                return NO_MATCHES
+        candidates, scores = _could_win(candidates, scores * q.boost, unless)
+        if not len(candidates):
+            return NO_MATCHES
         chained = self._adjacent(field, [words for _, words in parts], candidates)
         if not chained.any():
             return NO_MATCHES
@@ -536,3 +528,14 @@ def ranked(ids: np.ndarray, scores: np.ndarray, snapshot: Snapshot) -> np.ndarra
     undated = snapshot.column("undated")[ids]
     articles = snapshot.column("article")[ids]
     return ids[np.lexsort((articles, -times, undated, -np.round(scores, 9)))]
+
+
+def _could_win(
+    candidates: np.ndarray, scores: np.ndarray, unless: Matches | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates (and their scores) that ``unless`` leaves a chance: those it does
+    not hold, and those it holds at a lower score (all of them without ``unless``)."""
+    if unless is None or not len(unless):
+        return candidates, scores
+    could_win = ~_within(candidates, unless.ids) | (scores > scores_at(unless, candidates))
+    return candidates[could_win], scores[could_win]
