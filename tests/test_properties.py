@@ -27,8 +27,11 @@ from archive import create_app
 from .conftest import import_into, make_archive
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "200"))
-# A bound on pathological input, not a benchmark: a normal search takes milliseconds.
-SLOWEST_REQUEST_SECONDS = 1.0
+# A bound on pathological input (a hang, a search past its budget by seconds), not a
+# benchmark: a normal search takes milliseconds, a crafted one its 250 ms budget, and
+# speed is measured in bench/.  Generous, so that a loaded CI machine does not trip it
+# (1.37 s seen for a 1,000-character query with the suite and a build beside it).
+SLOWEST_REQUEST_SECONDS = 5.0
 
 # --- Requests ---------------------------------------------------------------
 
